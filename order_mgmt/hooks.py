@@ -5,3 +5,47 @@ app_description = "Order management for ERPNext: intake, review, fulfilment, inv
 app_email = "dev@order-mgmt.invalid"
 app_license = "MIT"
 required_apps = ["erpnext"]
+
+# Data shipped with the app and re-applied on every migrate (admins export their edits with
+# `bench export-fixtures`).
+fixtures = [
+	{"dt": "Role", "filters": [["name", "in", ["Order Manager", "Order Clerk"]]]},
+	{
+		"dt": "Custom Field",
+		"filters": [
+			[
+				"name",
+				"in",
+				[
+					"Sales Order-customer_order",
+					"Customer-is_vip_customer",
+					"Customer-requires_order_review",
+				],
+			]
+		],
+	},
+]
+
+after_install = "order_mgmt.setup.install.after_install"
+after_migrate = "order_mgmt.setup.install.after_migrate"
+before_uninstall = "order_mgmt.setup.install.before_uninstall"
+
+doctype_list_js = {"Customer Order": "public/js/customer_order_list.js"}
+
+override_doctype_dashboards = {
+	"Sales Order": "order_mgmt.erpnext_bridge.dashboards.sales_order_dashboard",
+}
+
+doc_events = {
+	"Sales Order": {
+		"on_change": "order_mgmt.orders.tracking.on_sales_order_change",
+	},
+	"Delivery Note": {
+		"on_submit": "order_mgmt.orders.tracking.on_fulfilment_document",
+		"on_cancel": "order_mgmt.orders.tracking.on_fulfilment_document",
+	},
+	"Sales Invoice": {
+		"on_submit": "order_mgmt.orders.tracking.on_fulfilment_document",
+		"on_cancel": "order_mgmt.orders.tracking.on_fulfilment_document",
+	},
+}

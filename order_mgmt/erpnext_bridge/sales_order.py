@@ -1,0 +1,208 @@
+"""Customer Order <-> ERPNext Sales Order.
+
+Pricing, taxes and totals are ERPNext's own: a Customer Order is priced by building the
+Sales Order it will become (unsaved) and letting ERPNext compute it, so the submitted Sales
+Order later carries exactly the same numbers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import frappe
+from erpnext.controllers.accounts_controller import get_default_taxes_and_charges
+from frappe import _
+from frappe.utils import flt
+
+from order_mgmt.orders.rules import resolve_rate_and_discount
+
+if TYPE_CHECKING:
+	from erpnext.selling.doctype.sales_order.sales_order import SalesOrder
+
+	from order_mgmt.order_mgmt.doctype.customer_order.customer_order import CustomerOrder
+
+HEADER_FIELDS_FROM_ERPNEXT = ("currency", "conversion_rate", "selling_price_list", "payment_terms_template")
+LINE_FIELDS_FROM_ERPNEXT = (
+	"item_name",
+	"uom",
+	"stock_uom",
+	"conversion_factor",
+	"stock_qty",
+	"price_list_rate",
+	"discount_percentage",
+	"rate",
+	"amount",
+	"warehouse",
+)
+TOTAL_FIELDS = ("total_qty", "net_total", "total_taxes_and_charges", "grand_total", "base_grand_total")
+TAX_FIELDS = (
+	"charge_type",
+	"row_id",
+	"account_head",
+	"description",
+	"included_in_print_rate",
+	"included_in_paid_amount",
+	"cost_center",
+	"rate",
+	"account_currency",
+	"tax_amount",
+	"total",
+	"base_tax_amount",
+	"base_total",
+	"tax_amount_after_discount_amount",
+	"base_tax_amount_after_discount_amount",
+	"item_wise_tax_detail",
+	"dont_recompute_tax",
+)
+
+
+def _new_sales_order(order: CustomerOrder) -> SalesOrder:
+	so = frappe.new_doc("Sales Order")
+	so.update(
+		{
+			"customer": order.customer,
+			"company": order.company,
+			"order_type": "Sales",
+			"transaction_date": order.order_date,
+			"delivery_date": order.delivery_date,
+			"po_no": order.customer_po,
+			"customer_order": order.name if not order.is_new() else None,
+		}
+	)
+	for fieldname in (
+		"currency",
+		"selling_price_list",
+		"taxes_and_charges",
+		"payment_terms_template",
+		"shipping_address_name",
+		"contact_person",
+	):
+		if order.get(fieldname):
+			so.set(fieldname, order.get(fieldname))
+	return so
+
+
+def price_order(order: CustomerOrder) -> None:
+	"""Fill the order's prices, taxes and totals the way ERPNext would for its Sales Order."""
+	so = _new_sales_order(order)
+	requested = []
+	for line in order.items:
+		so.append(
+			"items",
+			{
+				"item_code": line.item_code,
+				"qty": line.qty,
+				"uom": line.uom or None,
+				"conversion_factor": line.conversion_factor or None,
+				"warehouse": line.warehouse or None,
+				"delivery_date": line.delivery_date or order.delivery_date,
+			},
+		)
+		requested.append((line.rate, line.discount_percentage))
+
+	# ERPNext's own party defaults (currency, price list, tax rule, payment terms, addresses) and item
+	# details (UOM conversion, warehouse, price-list rate through pricing rules).
+	so.flags.ignore_permissions = True
+	so.run_method("set_missing_values")
+
+	for so_line, (rate, discount) in zip(so.items, requested, strict=True):
+		priced = resolve_rate_and_discount(so_line.price_list_rate, rate or None, discount or None)
+		so_line.rate = priced.rate
+		so_line.discount_percentage = priced.discount_percentage
+		so_line.discount_amount = 0
+
+	so.taxes_and_charges = order.taxes_and_charges or so.taxes_and_charges
+	if not so.taxes_and_charges:
+		defaults = get_default_taxes_and_charges("Sales Taxes and Charges Template", company=order.company)
+		so.taxes_and_charges = defaults.get("taxes_and_charges")
+	so.set("taxes", [])
+	if so.taxes_and_charges:
+		so.append_taxes_from_master()
+
+	so.calculate_taxes_and_totals()
+	_copy_pricing_back(so, order)
+
+
+def _copy_pricing_back(so: SalesOrder, order: CustomerOrder) -> None:
+	for fieldname in HEADER_FIELDS_FROM_ERPNEXT:
+		if so.get(fieldname) is not None:
+			order.set(fieldname, so.get(fieldname))
+	order.taxes_and_charges = so.taxes_and_charges
+	if not order.shipping_address_name and so.get("shipping_address_name"):
+		order.shipping_address_name = so.shipping_address_name
+	if order.shipping_address_name and not order.shipping_address:
+		order.shipping_address = so.get("shipping_address")
+	if not order.contact_person and so.get("contact_person"):
+		order.contact_person = so.contact_person
+	for line, so_line in zip(order.items, so.items, strict=True):
+		for fieldname in LINE_FIELDS_FROM_ERPNEXT:
+			line.set(fieldname, so_line.get(fieldname))
+	order.set("taxes", [{fieldname: tax.get(fieldname) for fieldname in TAX_FIELDS} for tax in so.taxes])
+	for fieldname in TOTAL_FIELDS:
+		order.set(fieldname, flt(so.get(fieldname)))
+
+
+def create_sales_order(order: CustomerOrder) -> SalesOrder:
+	"""Create and submit the Sales Order for an approved order, with the order's exact numbers."""
+	so = _new_sales_order(order)
+	for line in order.items:
+		so.append(
+			"items",
+			{
+				"item_code": line.item_code,
+				"item_name": line.item_name,
+				"qty": line.qty,
+				"uom": line.uom,
+				"stock_uom": line.stock_uom,
+				"conversion_factor": line.conversion_factor,
+				"price_list_rate": line.price_list_rate,
+				"discount_percentage": line.discount_percentage,
+				"rate": line.rate,
+				"warehouse": line.warehouse,
+				"delivery_date": line.delivery_date or order.delivery_date,
+			},
+		)
+	so.taxes_and_charges = order.taxes_and_charges
+	for tax in order.taxes:
+		so.append("taxes", {fieldname: tax.get(fieldname) for fieldname in TAX_FIELDS})
+	so.flags.ignore_permissions = True  # the approver's right to approve is checked before this
+	so.insert()
+	so.submit()
+	for line, so_line in zip(order.items, so.items, strict=True):
+		line.db_set("sales_order_item", so_line.name, update_modified=False)
+	return so
+
+
+def sales_order_progress(sales_order: str) -> frappe._dict | None:
+	return frappe.db.get_value(
+		"Sales Order",
+		sales_order,
+		["docstatus", "status", "per_delivered", "per_billed"],
+		as_dict=True,
+	)
+
+
+def cancel_sales_order(sales_order: str) -> None:
+	so = frappe.get_doc("Sales Order", sales_order)
+	if so.docstatus != 1:
+		return
+	so.flags.ignore_permissions = True
+	so.cancel()
+
+
+def customer_orders_of_sales_orders(sales_orders: set[str]) -> list[str]:
+	if not sales_orders:
+		return []
+	return frappe.get_all(
+		"Customer Order", filters={"sales_order": ("in", list(sales_orders)), "docstatus": 1}, pluck="name"
+	)
+
+
+def assert_sales_order_matches(order: CustomerOrder, so: SalesOrder) -> None:
+	"""ERPNext recomputes on insert: if it disagrees with what the order showed, refuse to go on."""
+	if abs(flt(so.grand_total) - flt(order.grand_total)) > 0.01:
+		frappe.throw(
+			_("The Sales Order total {0} differs from the order's {1}; reload the order and try again").format(
+				so.grand_total, order.grand_total
+			)
+		)

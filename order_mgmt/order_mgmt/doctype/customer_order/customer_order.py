@@ -1,0 +1,121 @@
+# Copyright (c) 2026, order_mgmt contributors
+# For license information, please see license.txt
+
+from __future__ import annotations
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+
+from order_mgmt.erpnext_bridge.sales_order import price_order
+from order_mgmt.orders import cancellation, intake
+from order_mgmt.orders import status as order_status
+from order_mgmt.review import actions, facts
+
+
+class CustomerOrder(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from erpnext.accounts.doctype.sales_taxes_and_charges.sales_taxes_and_charges import (
+			SalesTaxesandCharges,
+		)
+		from frappe.types import DF
+
+		from order_mgmt.order_mgmt.doctype.customer_order_hold_reason.customer_order_hold_reason import (
+			CustomerOrderHoldReason,
+		)
+		from order_mgmt.order_mgmt.doctype.customer_order_item.customer_order_item import CustomerOrderItem
+
+		amended_from: DF.Link | None
+		base_grand_total: DF.Currency
+		cancellation_reason: DF.SmallText | None
+		channel: DF.Literal["Desk", "Portal", "Phone", "Email", "Import", "API"]
+		company: DF.Link
+		contact_person: DF.Link | None
+		conversion_rate: DF.Float
+		currency: DF.Link | None
+		customer: DF.Link
+		customer_name: DF.Data | None
+		customer_po: DF.Data | None
+		delivery_date: DF.Date
+		delivery_method: DF.Literal["Courier", "Pickup", "Freight"]
+		duplicate_key: DF.Data | None
+		grand_total: DF.Currency
+		hold_reasons: DF.Table[CustomerOrderHoldReason]
+		items: DF.Table[CustomerOrderItem]
+		naming_series: DF.Literal["CO-.YYYY.-.#####"]
+		net_total: DF.Currency
+		notes: DF.SmallText | None
+		order_date: DF.Date
+		order_type: DF.Literal["Standard", "Pre-sale", "Bulk", "Custom"]
+		payment_terms_template: DF.Link | None
+		per_billed: DF.Percent
+		per_delivered: DF.Percent
+		priority: DF.Literal["", "Normal", "High", "Urgent"]
+		review_comment: DF.SmallText | None
+		review_decision: DF.Literal["", "Auto-approved", "Held for Review", "Approved", "Rejected"]
+		reviewed_by: DF.Link | None
+		reviewed_on: DF.Datetime | None
+		sales_order: DF.Link | None
+		selling_price_list: DF.Link | None
+		shipping_address: DF.SmallText | None
+		shipping_address_name: DF.Link | None
+		status: DF.Literal[
+			"Draft",
+			"Pending Review",
+			"Approved",
+			"Rejected",
+			"On Hold",
+			"Cancelled",
+			"To Deliver",
+			"Partly Delivered",
+			"Delivered",
+			"Completed",
+		]
+		taxes: DF.Table[SalesTaxesandCharges]
+		taxes_and_charges: DF.Link | None
+		total_qty: DF.Float
+		total_taxes_and_charges: DF.Currency
+	# end: auto-generated types
+
+	def validate(self):
+		intake.validate_customer(self)
+		intake.validate_has_items(self)
+		intake.validate_items(self)
+		intake.validate_dates(self)
+		self.set_prices_and_totals()
+		intake.validate_whole_number_quantities(self)
+		intake.validate_minimum_rates(self)
+		intake.set_default_priority(self)
+		intake.set_duplicate_key(self)
+		self.set_draft_status()
+
+	def set_prices_and_totals(self):
+		"""Prices, taxes and totals always come from ERPNext, whatever the client sent."""
+		price_order(self)
+
+	def set_draft_status(self):
+		if self.docstatus == 0:
+			self.status = order_status.DRAFT
+
+	def before_submit(self):
+		intake.validate_not_duplicate(self)
+		facts.run_automatic_review(self)
+
+	def on_submit(self):
+		if self.review_decision == "Auto-approved":
+			actions.auto_approve_on_submit(self)
+
+	def before_cancel(self):
+		cancellation.validate_cancellation(self)
+		self.status = order_status.CANCELLED
+
+	def on_cancel(self):
+		cancellation.cancel_sales_order(self)
+
+	def get_indicator_for_status(self) -> tuple[str, str]:
+		return _(self.status), order_status.INDICATOR_COLOURS.get(self.status, "gray")

@@ -1,0 +1,9 @@
+from frappe import _
+
+
+def get_data():
+	return {
+		"fieldname": "customer_order",
+		"internal_links": {"Sales Order": "sales_order"},
+		"transactions": [{"label": _("Fulfilment"), "items": ["Sales Order"]}],
+	}

@@ -1,0 +1,59 @@
+"""Cancelling a Customer Order: a reason is required, and its Sales Order goes with it when still untouched."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import frappe
+from frappe import _
+
+from order_mgmt.erpnext_bridge.sales_order import cancel_sales_order as cancel_erpnext_sales_order
+from order_mgmt.erpnext_bridge.sales_order import sales_order_progress
+from order_mgmt.orders.status import can_cancel_with_sales_order
+
+if TYPE_CHECKING:
+	from order_mgmt.order_mgmt.doctype.customer_order.customer_order import CustomerOrder
+
+
+class CancellationError(frappe.ValidationError):
+	pass
+
+
+def validate_cancellation(order: CustomerOrder) -> None:
+	if not (order.cancellation_reason or "").strip():
+		frappe.throw(
+			_("Give a reason to cancel {0} (use Cancel Order on the form)").format(order.name),
+			CancellationError,
+			title=_("Reason Required"),
+		)
+	if not order.sales_order:
+		return
+	progress = sales_order_progress(order.sales_order)
+	if progress and progress.docstatus == 1 and not can_cancel_with_sales_order(
+		progress.per_delivered, progress.per_billed
+	):
+		frappe.throw(
+			_(
+				"Cannot cancel {0}: its Sales Order {1} is already {2}% delivered and {3}% billed. "
+				"Return or credit those documents first."
+			).format(order.name, order.sales_order, progress.per_delivered, progress.per_billed),
+			CancellationError,
+			title=_("Cannot Cancel"),
+		)
+
+
+def cancel_sales_order(order: CustomerOrder) -> None:
+	if order.sales_order:
+		cancel_erpnext_sales_order(order.sales_order)
+
+
+@frappe.whitelist(methods=["POST"])
+def cancel_order(name: str, reason: str) -> dict:
+	"""Cancel with a reason, from the form's Cancel Order button or the API."""
+	order = frappe.get_doc("Customer Order", name)
+	order.check_permission("cancel")
+	if not (reason or "").strip():
+		frappe.throw(_("Give a reason to cancel {0}").format(name), CancellationError, title=_("Reason Required"))
+	order.cancellation_reason = reason.strip()
+	order.cancel()
+	return {"status": order.status}

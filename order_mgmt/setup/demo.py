@@ -1,0 +1,156 @@
+"""A demo company, customers, stocked and priced items, and orders in several states.
+
+Run by scripts/bench-setup.sh after it completes the setup wizard; safe to re-run (everything is looked up before it is made).
+All stock and money moves through ERPNext's own documents.
+"""
+
+from __future__ import annotations
+
+import frappe
+from frappe.utils import add_days, getdate, nowdate
+
+DEMO_COMPANY = "Order Demo Trading Co."
+DEMO_ABBR = "ODT"
+DEMO_PRICE_LIST = "Standard Selling"
+
+DEMO_ITEMS = (
+	# code, name, selling rate, valuation rate, stock qty
+	("OM-TEA-250", "Oolong Tea 250 g", 88.0, 40.0, 500),
+	("OM-MUG-01", "Porcelain Mug", 45.0, 18.0, 200),
+	("OM-KETTLE-1", "Electric Kettle 1.5 L", 299.0, 160.0, 40),
+	("OM-SET-GIFT", "Tea Gift Set", 680.0, 350.0, 5),
+)
+DEMO_CUSTOMERS = (
+	# name, vip, review every order, credit limit
+	("Shanghai Teahouse Ltd.", 0, 0, 0),
+	("Beijing Gifts Co.", 1, 0, 200000),
+	("Hangzhou Newcomer Store", 0, 1, 0),
+)
+
+
+def make_demo_data() -> None:
+	company = frappe.db.get_single_value("Global Defaults", "default_company") or frappe.get_all(
+		"Company", pluck="name", limit=1
+	)[0]
+	warehouse = frappe.db.get_value("Warehouse", {"company": company, "is_group": 0, "warehouse_name": "Stores"})
+	for code, name, rate, valuation, qty in DEMO_ITEMS:
+		_ensure_item(code, name, rate, valuation, qty, company, warehouse)
+	for name, vip, review, credit_limit in DEMO_CUSTOMERS:
+		_ensure_customer(name, vip, review, credit_limit, company)
+	frappe.db.set_single_value("Order Management Settings", "max_order_value_without_review", 50000)
+	if not frappe.db.exists("Customer Order", {"notes": ("like", "Demo:%")}):
+		_make_demo_orders(company, warehouse)
+	frappe.db.commit()
+
+
+def _ensure_item(code, name, rate, valuation, qty, company, warehouse) -> None:
+	if not frappe.db.exists("Item", code):
+		frappe.get_doc(
+			{
+				"doctype": "Item",
+				"item_code": code,
+				"item_name": name,
+				"item_group": "Products",
+				"stock_uom": "Nos",
+				"is_stock_item": 1,
+				"valuation_rate": valuation,
+				"item_defaults": [{"company": company, "default_warehouse": warehouse}],
+			}
+		).insert()
+	if not frappe.db.exists("Item Price", {"item_code": code, "price_list": DEMO_PRICE_LIST}):
+		frappe.get_doc(
+			{"doctype": "Item Price", "item_code": code, "price_list": DEMO_PRICE_LIST, "price_list_rate": rate}
+		).insert()
+	if not frappe.db.exists("Bin", {"item_code": code, "warehouse": warehouse}):
+		entry = frappe.get_doc(
+			{
+				"doctype": "Stock Entry",
+				"stock_entry_type": "Material Receipt",
+				"company": company,
+				"items": [{"item_code": code, "qty": qty, "t_warehouse": warehouse, "basic_rate": valuation}],
+			}
+		)
+		entry.insert()
+		entry.submit()
+
+
+def _ensure_customer(name, vip, review, credit_limit, company) -> None:
+	if frappe.db.exists("Customer", name):
+		return
+	customer = frappe.get_doc(
+		{
+			"doctype": "Customer",
+			"customer_name": name,
+			"customer_type": "Company",
+			"customer_group": "Commercial",
+			"territory": "All Territories",
+			"is_vip_customer": vip,
+			"requires_order_review": review,
+		}
+	)
+	if credit_limit:
+		customer.append("credit_limits", {"company": company, "credit_limit": credit_limit})
+	customer.insert()
+
+
+def _order(customer, company, warehouse, lines, note, **extra):
+	order = frappe.get_doc(
+		{
+			"doctype": "Customer Order",
+			"customer": customer,
+			"company": company,
+			"order_date": nowdate(),
+			"delivery_date": add_days(nowdate(), 7),
+			"channel": "Desk",
+			"notes": f"Demo: {note}",
+			"items": [{"item_code": code, "qty": qty, "warehouse": warehouse, **more} for code, qty, more in lines],
+			**extra,
+		}
+	)
+	order.insert()
+	return order
+
+
+def _make_demo_orders(company, warehouse) -> None:
+	from erpnext.selling.doctype.sales_order.sales_order import make_delivery_note
+
+	from order_mgmt.review.actions import approve_order, reject_order
+
+	# A first invoice makes Shanghai Teahouse a known customer, so its orders can auto-approve.
+	known = _order("Shanghai Teahouse Ltd.", company, warehouse, [("OM-TEA-250", 10, {})], "first order, delivered and invoiced")
+	known.submit()
+	approve_order(known.name, "Demo approval of a new customer's first order")
+	known.reload()
+	_deliver_and_invoice(known.sales_order)
+
+	_order("Shanghai Teahouse Ltd.", company, warehouse, [("OM-MUG-01", 12, {})], "draft, not yet submitted")
+
+	auto = _order("Shanghai Teahouse Ltd.", company, warehouse, [("OM-TEA-250", 20, {}), ("OM-MUG-01", 20, {})], "auto-approved", customer_po="PO-DEMO-1")
+	auto.submit()
+
+	delivered = _order("Shanghai Teahouse Ltd.", company, warehouse, [("OM-KETTLE-1", 2, {})], "auto-approved and delivered")
+	delivered.submit()
+	delivered.reload()
+	if delivered.sales_order:
+		dn = make_delivery_note(delivered.sales_order)
+		dn.insert()
+		dn.submit()
+
+	held = _order("Beijing Gifts Co.", company, warehouse, [("OM-SET-GIFT", 8, {"discount_percentage": 15})], "held: stock short and discount")
+	held.submit()
+
+	rejected = _order("Hangzhou Newcomer Store", company, warehouse, [("OM-KETTLE-1", 1, {})], "rejected")
+	rejected.submit()
+	reject_order(rejected.name, "Demo: customer could not confirm the delivery address")
+
+
+def _deliver_and_invoice(sales_order: str) -> None:
+	from erpnext.selling.doctype.sales_order.sales_order import make_delivery_note
+	from erpnext.stock.doctype.delivery_note.delivery_note import make_sales_invoice
+
+	dn = make_delivery_note(sales_order)
+	dn.insert()
+	dn.submit()
+	invoice = make_sales_invoice(dn.name)
+	invoice.insert()
+	invoice.submit()

@@ -1,0 +1,35 @@
+"""Install, migrate and uninstall hooks."""
+
+from __future__ import annotations
+
+import frappe
+
+CUSTOM_FIELDS = ("Sales Order-customer_order", "Customer-is_vip_customer", "Customer-requires_order_review")
+ROLES = ("Order Manager", "Order Clerk")
+
+
+def after_install() -> None:
+	ensure_settings_defaults()
+
+
+def after_migrate() -> None:
+	ensure_settings_defaults()
+
+
+def ensure_settings_defaults() -> None:
+	"""Give every unset setting its default (Singles keep no defaults of their own in the database)."""
+	meta = frappe.get_meta("Order Management Settings")
+	stored = set(frappe.db.get_singles_dict("Order Management Settings"))
+	missing = {df.fieldname: df.default for df in meta.fields if df.default is not None and df.fieldname not in stored}
+	if missing:
+		frappe.db.set_single_value("Order Management Settings", missing)
+		frappe.clear_document_cache("Order Management Settings", "Order Management Settings")
+
+
+def before_uninstall() -> None:
+	"""Remove what fixtures added to ERPNext's own doctypes (Frappe drops the app's own doctypes)."""
+	for name in CUSTOM_FIELDS:
+		frappe.delete_doc("Custom Field", name, ignore_missing=True, force=True)
+	for role in ROLES:
+		if frappe.db.exists("Role", role):
+			frappe.delete_doc("Role", role, ignore_missing=True, force=True)
