@@ -49,3 +49,7 @@ doc_events = {
 		"on_cancel": "order_mgmt.orders.tracking.on_fulfilment_document",
 	},
 }
+
+# Test sites: complete ERPNext's setup wizard (and its test defaults) before our suite runs;
+# `run-tests --app order_mgmt` only runs this app's before_tests hooks.
+before_tests = "order_mgmt.tests.utils.before_tests"

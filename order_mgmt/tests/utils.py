@@ -1,0 +1,240 @@
+"""Factories and hooks shared by the integration tests (each test builds the data it needs)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import frappe
+from frappe.utils import add_days, nowdate
+
+PRICE_LIST = "Standard Selling"
+WHOLE_UOM = "OM Box"
+
+
+def before_tests() -> None:
+	"""Complete ERPNext's setup wizard on a fresh test site, as ERPNext's own suite does."""
+	from erpnext.setup.utils import before_tests as erpnext_before_tests
+
+	erpnext_before_tests()
+	from order_mgmt.setup.install import ensure_settings_defaults
+
+	ensure_settings_defaults()
+	frappe.db.commit()
+
+
+def company() -> str:
+	return frappe.db.get_single_value("Global Defaults", "default_company") or frappe.get_all(
+		"Company", pluck="name", order_by="creation", limit=1
+	)[0]
+
+
+def warehouse(company_name: str | None = None) -> str:
+	company_name = company_name or company()
+	return frappe.db.get_value(
+		"Warehouse", {"company": company_name, "warehouse_name": "Stores", "is_group": 0}, "name"
+	)
+
+
+def unique(prefix: str) -> str:
+	return f"{prefix}-{frappe.generate_hash(length=6).upper()}"
+
+
+def ensure_whole_number_uom() -> str:
+	if not frappe.db.exists("UOM", WHOLE_UOM):
+		frappe.get_doc({"doctype": "UOM", "uom_name": WHOLE_UOM, "must_be_whole_number": 1}).insert()
+	return WHOLE_UOM
+
+
+def make_item(
+	rate: float = 100.0,
+	stock_qty: float = 100.0,
+	valuation_rate: float = 50.0,
+	is_stock_item: int = 1,
+	max_discount: float = 0.0,
+	**fields,
+) -> str:
+	"""An item with a selling price and, for stock items, stock received through a Stock Entry."""
+	code = fields.pop("item_code", None) or unique("OMT-ITEM")
+	frappe.get_doc(
+		{
+			"doctype": "Item",
+			"item_code": code,
+			"item_name": code,
+			"item_group": "All Item Groups",
+			"stock_uom": fields.pop("stock_uom", None) or ensure_whole_number_uom(),
+			"is_stock_item": is_stock_item,
+			"valuation_rate": valuation_rate,
+			"max_discount": max_discount,
+			**fields,
+		}
+	).insert()
+	if rate:
+		frappe.get_doc(
+			{"doctype": "Item Price", "item_code": code, "price_list": PRICE_LIST, "price_list_rate": rate}
+		).insert()
+	if is_stock_item and stock_qty:
+		receive_stock(code, stock_qty, valuation_rate)
+	return code
+
+
+def receive_stock(item_code: str, qty: float, rate: float = 50.0) -> None:
+	entry = frappe.get_doc(
+		{
+			"doctype": "Stock Entry",
+			"stock_entry_type": "Material Receipt",
+			"company": company(),
+			"items": [{"item_code": item_code, "qty": qty, "t_warehouse": warehouse(), "basic_rate": rate}],
+		}
+	)
+	entry.insert()
+	entry.submit()
+
+
+def make_customer(credit_limit: float = 0.0, known: bool = True, **fields) -> str:
+	"""A customer; `known` customers get a first invoice so the new-customer rule lets them through."""
+	name = fields.pop("customer_name", None) or unique("OMT Customer")
+	customer = frappe.get_doc(
+		{
+			"doctype": "Customer",
+			"customer_name": name,
+			"customer_type": "Company",
+			"customer_group": frappe.db.get_value("Customer Group", {"is_group": 0}, "name"),
+			"territory": frappe.db.get_value("Territory", {"is_group": 0}, "name") or "All Territories",
+			**fields,
+		}
+	)
+	if credit_limit:
+		customer.append("credit_limits", {"company": company(), "credit_limit": credit_limit})
+	customer.insert()
+	if known:
+		make_first_invoice(customer.name)
+	return customer.name
+
+
+def make_first_invoice(customer: str) -> str:
+	service = frappe.db.get_value("Item", {"item_code": "OMT-SERVICE"}) or make_item(
+		item_code="OMT-SERVICE", rate=1, is_stock_item=0, stock_uom="Nos"
+	)
+	invoice = frappe.get_doc(
+		{
+			"doctype": "Sales Invoice",
+			"customer": customer,
+			"company": company(),
+			"posting_date": nowdate(),
+			"due_date": nowdate(),
+			"items": [{"item_code": service, "qty": 1, "rate": 1}],
+		}
+	)
+	invoice.insert()
+	invoice.submit()
+	return invoice.name
+
+
+def order_doc(customer: str, lines: list[dict], **fields):
+	"""An unsaved Customer Order; lines are dicts of Customer Order Item fields."""
+	return frappe.get_doc(
+		{
+			"doctype": "Customer Order",
+			"customer": customer,
+			"company": company(),
+			"order_date": nowdate(),
+			"delivery_date": add_days(nowdate(), 5),
+			"items": [{"warehouse": warehouse(), **line} for line in lines],
+			**fields,
+		}
+	)
+
+
+def make_order(customer: str, lines: list[dict], submit: bool = False, **fields):
+	order = order_doc(customer, lines, **fields)
+	order.insert()
+	if submit:
+		order.submit()
+		order.reload()
+	return order
+
+
+def make_user(roles: list[str]) -> str:
+	email = f"{unique('omt').lower()}@example.com"
+	user = frappe.get_doc(
+		{"doctype": "User", "email": email, "first_name": "OMT", "send_welcome_email": 0, "user_type": "System User"}
+	)
+	user.insert(ignore_permissions=True)
+	user.add_roles(*roles)
+	return email
+
+
+def make_tax_template(rate: float = 13.0) -> str:
+	company_name = company()
+	abbr = frappe.get_cached_value("Company", company_name, "abbr")
+	account = f"OMT Output VAT - {abbr}"
+	if not frappe.db.exists("Account", account):
+		parent = frappe.db.get_value(
+			"Account", {"company": company_name, "account_type": "Tax", "is_group": 1}, "name"
+		) or frappe.db.get_value("Account", {"company": company_name, "root_type": "Liability", "is_group": 1})
+		frappe.get_doc(
+			{
+				"doctype": "Account",
+				"account_name": "OMT Output VAT",
+				"company": company_name,
+				"parent_account": parent,
+				"account_type": "Tax",
+				"tax_rate": rate,
+			}
+		).insert()
+	title = f"OMT VAT {rate}"
+	name = frappe.db.get_value("Sales Taxes and Charges Template", {"title": title, "company": company_name})
+	if name:
+		return name
+	return (
+		frappe.get_doc(
+			{
+				"doctype": "Sales Taxes and Charges Template",
+				"title": title,
+				"company": company_name,
+				"taxes": [
+					{"charge_type": "On Net Total", "account_head": account, "rate": rate, "description": "VAT"}
+				],
+			}
+		)
+		.insert()
+		.name
+	)
+
+
+def count(doctype: str, **filters) -> int:
+	return frappe.db.count(doctype, filters)
+
+
+def run_concurrently(calls: list[Callable[[], object]], user: str = "Administrator") -> list[object]:
+	"""Run each call in its own thread with its own site connection and transaction.
+
+	Returns each call's result or the exception it raised. Callers must commit the data the
+	calls need first: other connections cannot see this test's uncommitted rows.
+	"""
+	site, sites_path = frappe.local.site, frappe.local.sites_path
+	results: list[object] = [None] * len(calls)
+	barrier = threading.Barrier(len(calls))
+
+	def worker(index: int, call: Callable[[], object]) -> None:
+		frappe.init(site=site, sites_path=sites_path)
+		frappe.connect()
+		frappe.set_user(user)
+		frappe.flags.in_test = True
+		try:
+			barrier.wait(timeout=30)
+			results[index] = call()
+			frappe.db.commit()
+		except Exception as error:
+			frappe.db.rollback()
+			results[index] = error
+		finally:
+			frappe.destroy()
+
+	threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
+	for thread in threads:
+		thread.start()
+	for thread in threads:
+		thread.join(timeout=120)
+	return results
