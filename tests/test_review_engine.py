@@ -185,8 +185,9 @@ def test_line_sold_at_its_valuation_passes():
 	assert decide(facts, Thresholds()).auto_approve is True
 
 
-def test_line_without_known_valuation_skips_the_margin_check():
-	facts = order(line(1, net_rate_per_stock_uom=0.01, valuation_rate=None))
+@pytest.mark.parametrize("valuation_rate", [None, 0.0], ids=["none", "zero"])
+def test_line_without_known_valuation_skips_the_margin_check(valuation_rate):
+	facts = order(line(1, net_rate_per_stock_uom=0.01, valuation_rate=valuation_rate))
 	assert decide(facts, Thresholds()).auto_approve is True
 
 

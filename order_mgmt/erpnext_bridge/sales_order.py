@@ -67,6 +67,9 @@ def _new_sales_order(order: CustomerOrder) -> SalesOrder:
 			"delivery_date": order.delivery_date,
 			"po_no": order.customer_po,
 			"customer_order": order.name if not order.is_new() else None,
+			# new_doc's defaults would shadow the customer's own (ERPNext only fills empty fields).
+			"currency": None,
+			"selling_price_list": None,
 		}
 	)
 	for fieldname in (
@@ -202,7 +205,7 @@ def assert_sales_order_matches(order: CustomerOrder, so: SalesOrder) -> None:
 	"""ERPNext recomputes on insert: if it disagrees with what the order showed, refuse to go on."""
 	if abs(flt(so.grand_total) - flt(order.grand_total)) > 0.01:
 		frappe.throw(
-			_("The Sales Order total {0} differs from the order's {1}; reload the order and try again").format(
-				so.grand_total, order.grand_total
-			)
+			_(
+				"The Sales Order total {0} differs from the order's {1}; reload the order and try again"
+			).format(so.grand_total, order.grand_total)
 		)

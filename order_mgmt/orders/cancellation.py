@@ -29,8 +29,10 @@ def validate_cancellation(order: CustomerOrder) -> None:
 	if not order.sales_order:
 		return
 	progress = sales_order_progress(order.sales_order)
-	if progress and progress.docstatus == 1 and not can_cancel_with_sales_order(
-		progress.per_delivered, progress.per_billed
+	if (
+		progress
+		and progress.docstatus == 1
+		and not can_cancel_with_sales_order(progress.per_delivered, progress.per_billed)
 	):
 		frappe.throw(
 			_(
@@ -53,7 +55,9 @@ def cancel_order(name: str, reason: str) -> dict:
 	order = frappe.get_doc("Customer Order", name)
 	order.check_permission("cancel")
 	if not (reason or "").strip():
-		frappe.throw(_("Give a reason to cancel {0}").format(name), CancellationError, title=_("Reason Required"))
+		frappe.throw(
+			_("Give a reason to cancel {0}").format(name), CancellationError, title=_("Reason Required")
+		)
 	order.cancellation_reason = reason.strip()
 	order.cancel()
 	return {"status": order.status}

@@ -38,7 +38,9 @@ def validate_customer(order: CustomerOrder) -> None:
 		"Customer", order.customer, ["disabled", "is_frozen", "customer_name"], as_dict=True
 	)
 	if not customer:
-		frappe.throw(_("Customer {0} does not exist").format(frappe.bold(order.customer)), OrderValidationError)
+		frappe.throw(
+			_("Customer {0} does not exist").format(frappe.bold(order.customer)), OrderValidationError
+		)
 	if customer.disabled:
 		frappe.throw(
 			_("Customer {0} is disabled and cannot place orders").format(frappe.bold(order.customer)),
@@ -77,14 +79,18 @@ def validate_dates(order: CustomerOrder) -> None:
 def validate_items(order: CustomerOrder) -> None:
 	"""Items must exist, be enabled and sellable; quantities positive and whole where the UOM says so."""
 	item_codes = list({line.item_code for line in order.items if line.item_code})
-	items = {
-		item.name: item
-		for item in frappe.get_all(
-			"Item",
-			filters={"name": ("in", item_codes)},
-			fields=["name", "disabled", "is_sales_item", "has_variants", "end_of_life"],
-		)
-	} if item_codes else {}
+	items = (
+		{
+			item.name: item
+			for item in frappe.get_all(
+				"Item",
+				filters={"name": ("in", item_codes)},
+				fields=["name", "disabled", "is_sales_item", "has_variants", "end_of_life"],
+			)
+		}
+		if item_codes
+		else {}
+	)
 	for line in order.items:
 		if not line.item_code:
 			frappe.throw(_("{0}: Item is required").format(row_label(line)), OrderValidationError)
@@ -121,9 +127,15 @@ def validate_items(order: CustomerOrder) -> None:
 def validate_whole_number_quantities(order: CustomerOrder) -> None:
 	"""Runs after pricing, when every line has its UOM."""
 	uoms = {line.uom for line in order.items if line.uom}
-	whole = set(
-		frappe.get_all("UOM", filters={"name": ("in", list(uoms)), "must_be_whole_number": 1}, pluck="name")
-	) if uoms else set()
+	whole = (
+		set(
+			frappe.get_all(
+				"UOM", filters={"name": ("in", list(uoms)), "must_be_whole_number": 1}, pluck="name"
+			)
+		)
+		if uoms
+		else set()
+	)
 	for line in order.items:
 		if line.uom in whole and not rules.is_whole_number(flt(line.qty)):
 			frappe.throw(
@@ -147,9 +159,13 @@ def validate_minimum_rates(order: CustomerOrder) -> None:
 	)
 	for line in order.items:
 		max_discount = flt(item_max.get(line.item_code)) or default_max
+		if max_discount <= 0:
+			continue  # as in ERPNext, no maximum discount means no floor
 		if rules.is_below_minimum_rate(flt(line.rate), flt(line.price_list_rate), max_discount):
 			frappe.throw(
-				_("{0}: Rate {1} for {2} is below {3}, the price-list rate {4} less the maximum discount of {5}%").format(
+				_(
+					"{0}: Rate {1} for {2} is below {3}, the price-list rate {4} less the maximum discount of {5}%"
+				).format(
 					row_label(line),
 					frappe.format_value(line.rate, {"fieldtype": "Currency", "options": order.currency}),
 					frappe.bold(line.item_code),
@@ -157,7 +173,9 @@ def validate_minimum_rates(order: CustomerOrder) -> None:
 						rules.minimum_rate(line.price_list_rate, max_discount),
 						{"fieldtype": "Currency", "options": order.currency},
 					),
-					frappe.format_value(line.price_list_rate, {"fieldtype": "Currency", "options": order.currency}),
+					frappe.format_value(
+						line.price_list_rate, {"fieldtype": "Currency", "options": order.currency}
+					),
 					max_discount,
 				),
 				OrderValidationError,

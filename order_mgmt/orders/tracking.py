@@ -21,7 +21,10 @@ def sync_from_sales_order(sales_order) -> None:
 		{
 			"sales_order": sales_order.name,
 			"status": status_from_sales_order(
-				sales_order.docstatus, sales_order.status, flt(sales_order.per_delivered), flt(sales_order.per_billed)
+				sales_order.docstatus,
+				sales_order.status,
+				flt(sales_order.per_delivered),
+				flt(sales_order.per_billed),
 			),
 			"per_delivered": flt(sales_order.per_delivered),
 			"per_billed": flt(sales_order.per_billed),

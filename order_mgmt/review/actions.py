@@ -122,4 +122,6 @@ def auto_approve_on_submit(order: CustomerOrder) -> None:
 		message = _("The Sales Order could not be created: {0}").format(frappe.utils.strip_html(str(error)))
 		order.append("hold_reasons", {"rule": "Sales Order", "message": message})
 		order.hold_reasons[-1].db_insert()
-		order.db_set({"status": order_status.PENDING_REVIEW, "review_decision": "Held for Review", "reviewed_on": None})
+		order.db_set(
+			{"status": order_status.PENDING_REVIEW, "review_decision": "Held for Review", "reviewed_on": None}
+		)

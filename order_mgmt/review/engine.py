@@ -35,6 +35,7 @@ class LineFacts:
 	stock_qty: float
 	"""Ordered quantity in the stock UOM."""
 	is_stock_item: bool = True
+	warehouse: str = ""
 	projected_qty: float = 0.0
 	"""ERPNext's projected quantity (Bin) in the line's warehouse, before this order."""
 	discount_percentage: float = 0.0
@@ -144,19 +145,20 @@ def check_stock(facts: OrderFacts, thresholds: Thresholds) -> list[HoldReason]:
 		return []
 	reasons = []
 	# Several lines may draw on the same item and warehouse: count them together.
-	demanded: dict[str, float] = {}
+	demanded: dict[tuple[str, str], float] = {}
 	for line in facts.lines:
 		if not line.is_stock_item:
 			continue
-		demanded[line.item_code] = demanded.get(line.item_code, 0.0) + line.stock_qty
-		if demanded[line.item_code] > line.projected_qty:
+		key = (line.item_code, line.warehouse)
+		demanded[key] = demanded.get(key, 0.0) + line.stock_qty
+		if demanded[key] > line.projected_qty:
 			reasons.append(
 				HoldReason(
 					Rule.STOCK_SHORTAGE,
 					round(line.projected_qty, 3),
-					round(demanded[line.item_code], 3),
+					round(demanded[key], 3),
 					_("Row {0}: projected quantity {1} of {2} is below the {3} ordered"),
-					(line.idx, round(line.projected_qty, 3), line.item_code, round(demanded[line.item_code], 3)),
+					(line.idx, round(line.projected_qty, 3), line.item_code, round(demanded[key], 3)),
 					line.idx,
 				)
 			)
@@ -216,13 +218,9 @@ def check_order_value(facts: OrderFacts, thresholds: Thresholds) -> list[HoldRea
 def check_customer_risk(facts: OrderFacts, thresholds: Thresholds) -> list[HoldReason]:
 	reasons = []
 	if thresholds.check_new_customer and not facts.has_prior_invoice:
-		reasons.append(
-			HoldReason(Rule.NEW_CUSTOMER, 0, 1, _("New customer: no submitted Sales Invoice yet"))
-		)
+		reasons.append(HoldReason(Rule.NEW_CUSTOMER, 0, 1, _("New customer: no submitted Sales Invoice yet")))
 	if facts.flagged_for_review:
 		reasons.append(
-			HoldReason(
-				Rule.FLAGGED_CUSTOMER, 1, 0, _("The customer is flagged for review of every order")
-			)
+			HoldReason(Rule.FLAGGED_CUSTOMER, 1, 0, _("The customer is flagged for review of every order"))
 		)
 	return reasons

@@ -30,7 +30,9 @@ def gather_facts(order: CustomerOrder) -> OrderFacts:
 		has_prior_invoice=bool(
 			frappe.db.exists("Sales Invoice", {"customer": order.customer, "docstatus": 1})
 		),
-		flagged_for_review=bool(cint(frappe.db.get_value("Customer", order.customer, "requires_order_review"))),
+		flagged_for_review=bool(
+			cint(frappe.db.get_value("Customer", order.customer, "requires_order_review"))
+		),
 	)
 
 
@@ -74,7 +76,11 @@ def _line_facts(order: CustomerOrder) -> list[LineFacts]:
 	for line in order.items:
 		bin_ = bins.get((line.item_code, line.warehouse))
 		projected = flt(bin_.projected_qty) if bin_ else 0.0
-		valuation = flt(bin_.valuation_rate) if bin_ and bin_.valuation_rate else flt(item_valuation.get(line.item_code))
+		valuation = (
+			flt(bin_.valuation_rate)
+			if bin_ and bin_.valuation_rate
+			else flt(item_valuation.get(line.item_code))
+		)
 		line.projected_qty = projected
 		conversion = flt(line.conversion_factor) or 1.0
 		facts.append(
@@ -83,6 +89,7 @@ def _line_facts(order: CustomerOrder) -> list[LineFacts]:
 				item_code=line.item_code,
 				stock_qty=flt(line.stock_qty) or flt(line.qty) * conversion,
 				is_stock_item=line.item_code in stock_items,
+				warehouse=line.warehouse or "",
 				projected_qty=projected,
 				discount_percentage=flt(line.discount_percentage),
 				# Valuation is in company currency per stock UOM.
@@ -111,7 +118,10 @@ def run_automatic_review(order: CustomerOrder) -> Decision:
 	if decision.auto_approve and not cint(get_settings().auto_approve):
 		order.append(
 			"hold_reasons",
-			{"rule": "Manual Review", "message": _("Automatic approval is turned off in Order Management Settings")},
+			{
+				"rule": "Manual Review",
+				"message": _("Automatic approval is turned off in Order Management Settings"),
+			},
 		)
 	if order.hold_reasons:
 		order.review_decision = "Held for Review"

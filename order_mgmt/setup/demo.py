@@ -7,7 +7,7 @@ All stock and money moves through ERPNext's own documents.
 from __future__ import annotations
 
 import frappe
-from frappe.utils import add_days, getdate, nowdate
+from frappe.utils import add_days, nowdate
 
 DEMO_COMPANY = "Order Demo Trading Co."
 DEMO_ABBR = "ODT"
@@ -29,10 +29,13 @@ DEMO_CUSTOMERS = (
 
 
 def make_demo_data() -> None:
-	company = frappe.db.get_single_value("Global Defaults", "default_company") or frappe.get_all(
-		"Company", pluck="name", limit=1
-	)[0]
-	warehouse = frappe.db.get_value("Warehouse", {"company": company, "is_group": 0, "warehouse_name": "Stores"})
+	company = (
+		frappe.db.get_single_value("Global Defaults", "default_company")
+		or frappe.get_all("Company", pluck="name", limit=1)[0]
+	)
+	warehouse = frappe.db.get_value(
+		"Warehouse", {"company": company, "is_group": 0, "warehouse_name": "Stores"}
+	)
 	for code, name, rate, valuation, qty in DEMO_ITEMS:
 		_ensure_item(code, name, rate, valuation, qty, company, warehouse)
 	for name, vip, review, credit_limit in DEMO_CUSTOMERS:
@@ -59,7 +62,12 @@ def _ensure_item(code, name, rate, valuation, qty, company, warehouse) -> None:
 		).insert()
 	if not frappe.db.exists("Item Price", {"item_code": code, "price_list": DEMO_PRICE_LIST}):
 		frappe.get_doc(
-			{"doctype": "Item Price", "item_code": code, "price_list": DEMO_PRICE_LIST, "price_list_rate": rate}
+			{
+				"doctype": "Item Price",
+				"item_code": code,
+				"price_list": DEMO_PRICE_LIST,
+				"price_list_rate": rate,
+			}
 		).insert()
 	if not frappe.db.exists("Bin", {"item_code": code, "warehouse": warehouse}):
 		entry = frappe.get_doc(
@@ -103,7 +111,9 @@ def _order(customer, company, warehouse, lines, note, **extra):
 			"delivery_date": add_days(nowdate(), 7),
 			"channel": "Desk",
 			"notes": f"Demo: {note}",
-			"items": [{"item_code": code, "qty": qty, "warehouse": warehouse, **more} for code, qty, more in lines],
+			"items": [
+				{"item_code": code, "qty": qty, "warehouse": warehouse, **more} for code, qty, more in lines
+			],
 			**extra,
 		}
 	)
@@ -117,7 +127,13 @@ def _make_demo_orders(company, warehouse) -> None:
 	from order_mgmt.review.actions import approve_order, reject_order
 
 	# A first invoice makes Shanghai Teahouse a known customer, so its orders can auto-approve.
-	known = _order("Shanghai Teahouse Ltd.", company, warehouse, [("OM-TEA-250", 10, {})], "first order, delivered and invoiced")
+	known = _order(
+		"Shanghai Teahouse Ltd.",
+		company,
+		warehouse,
+		[("OM-TEA-250", 10, {})],
+		"first order, delivered and invoiced",
+	)
 	known.submit()
 	approve_order(known.name, "Demo approval of a new customer's first order")
 	known.reload()
@@ -125,10 +141,19 @@ def _make_demo_orders(company, warehouse) -> None:
 
 	_order("Shanghai Teahouse Ltd.", company, warehouse, [("OM-MUG-01", 12, {})], "draft, not yet submitted")
 
-	auto = _order("Shanghai Teahouse Ltd.", company, warehouse, [("OM-TEA-250", 20, {}), ("OM-MUG-01", 20, {})], "auto-approved", customer_po="PO-DEMO-1")
+	auto = _order(
+		"Shanghai Teahouse Ltd.",
+		company,
+		warehouse,
+		[("OM-TEA-250", 20, {}), ("OM-MUG-01", 20, {})],
+		"auto-approved",
+		customer_po="PO-DEMO-1",
+	)
 	auto.submit()
 
-	delivered = _order("Shanghai Teahouse Ltd.", company, warehouse, [("OM-KETTLE-1", 2, {})], "auto-approved and delivered")
+	delivered = _order(
+		"Shanghai Teahouse Ltd.", company, warehouse, [("OM-KETTLE-1", 2, {})], "auto-approved and delivered"
+	)
 	delivered.submit()
 	delivered.reload()
 	if delivered.sales_order:
@@ -136,7 +161,13 @@ def _make_demo_orders(company, warehouse) -> None:
 		dn.insert()
 		dn.submit()
 
-	held = _order("Beijing Gifts Co.", company, warehouse, [("OM-SET-GIFT", 8, {"discount_percentage": 15})], "held: stock short and discount")
+	held = _order(
+		"Beijing Gifts Co.",
+		company,
+		warehouse,
+		[("OM-SET-GIFT", 8, {"discount_percentage": 15})],
+		"held: stock short and discount",
+	)
 	held.submit()
 
 	rejected = _order("Hangzhou Newcomer Store", company, warehouse, [("OM-KETTLE-1", 1, {})], "rejected")

@@ -20,7 +20,11 @@ def ensure_settings_defaults() -> None:
 	"""Give every unset setting its default (Singles keep no defaults of their own in the database)."""
 	meta = frappe.get_meta("Order Management Settings")
 	stored = set(frappe.db.get_singles_dict("Order Management Settings"))
-	missing = {df.fieldname: df.default for df in meta.fields if df.default is not None and df.fieldname not in stored}
+	missing = {
+		df.fieldname: df.default
+		for df in meta.fields
+		if df.default is not None and df.fieldname not in stored
+	}
 	if missing:
 		frappe.db.set_single_value("Order Management Settings", missing)
 		frappe.clear_document_cache("Order Management Settings", "Order Management Settings")

@@ -7,7 +7,12 @@ from order_mgmt.setup.install import CUSTOM_FIELDS, ROLES
 class TestInstall(FrappeTestCase):
 	def test_app_is_installed_with_its_doctypes(self):
 		self.assertIn("order_mgmt", frappe.get_installed_apps())
-		for doctype in ("Customer Order", "Customer Order Item", "Customer Order Hold Reason", "Order Management Settings"):
+		for doctype in (
+			"Customer Order",
+			"Customer Order Item",
+			"Customer Order Hold Reason",
+			"Order Management Settings",
+		):
 			self.assertTrue(frappe.db.exists("DocType", doctype), doctype)
 			self.assertEqual(frappe.db.get_value("DocType", doctype, "module"), "Order Mgmt")
 
@@ -34,8 +39,7 @@ class TestInstall(FrappeTestCase):
 
 	def test_status_field_and_filters_are_indexed(self):
 		indexed = {
-			row.Column_name
-			for row in frappe.db.sql("show index from `tabCustomer Order`", as_dict=True)
+			row.Column_name for row in frappe.db.sql("show index from `tabCustomer Order`", as_dict=True)
 		}
 		for fieldname in ("status", "customer", "sales_order", "order_date", "duplicate_key"):
 			self.assertIn(fieldname, indexed)

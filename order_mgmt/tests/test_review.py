@@ -1,9 +1,11 @@
 """Automatic review: every hold reason, manual approval/rejection, and concurrent decisions."""
 
 import frappe
+from erpnext.selling.doctype.customer.customer import get_customer_outstanding
 from frappe.tests.utils import FrappeTestCase, change_settings
 
 from order_mgmt.review.actions import AlreadyDecidedError, approve_order, reject_order
+from order_mgmt.tests.utils import company as order_company
 from order_mgmt.tests.utils import count, make_customer, make_item, make_order, make_user, run_concurrently
 
 
@@ -20,9 +22,11 @@ class TestHoldReasons(FrappeTestCase):
 	def test_order_over_credit_limit_is_held_with_exposure_and_limit(self):
 		customer = make_customer(credit_limit=1000)  # its first invoice leaves 1 outstanding
 		item = make_item(rate=600)
+		outstanding = get_customer_outstanding(customer, order_company())
 		order = make_order(customer, [{"item_code": item, "qty": 2}], submit=True)
 		reason = self.assert_held_for(order, "Credit Limit")
-		self.assertEqual(float(reason.measured_value), 1201.0)
+		self.assertGreater(order.base_grand_total, 1000)
+		self.assertAlmostEqual(float(reason.measured_value), outstanding + order.base_grand_total, places=2)
 		self.assertEqual(float(reason.threshold), 1000.0)
 
 	def test_open_orders_count_towards_credit_exposure(self):
@@ -30,13 +34,18 @@ class TestHoldReasons(FrappeTestCase):
 		item = make_item(rate=100, stock_qty=0)  # short of stock, so the first order stays open
 		first = make_order(customer, [{"item_code": item, "qty": 6}], submit=True)
 		self.assertEqual(first.status, "Pending Review")
-		second = make_order(customer, [{"item_code": make_item(rate=100), "qty": 5}], submit=True)
+		second = make_order(customer, [{"item_code": make_item(rate=100), "qty": 4}], submit=True)
 		reason = self.assert_held_for(second, "Credit Limit")
-		self.assertEqual(float(reason.measured_value), 1101.0)
+		outstanding = get_customer_outstanding(customer, order_company())
+		expected = outstanding + first.base_grand_total + second.base_grand_total
+		self.assertLess(outstanding + second.base_grand_total, 1000, "held only because of the open order")
+		self.assertAlmostEqual(float(reason.measured_value), expected, places=2)
 
 	def test_line_short_of_projected_stock_is_held_naming_the_row(self):
 		plenty, scarce = make_item(stock_qty=50), make_item(stock_qty=3)
-		order = make_order(make_customer(), [{"item_code": plenty, "qty": 1}, {"item_code": scarce, "qty": 4}], submit=True)
+		order = make_order(
+			make_customer(), [{"item_code": plenty, "qty": 1}, {"item_code": scarce, "qty": 4}], submit=True
+		)
 		reason = self.assert_held_for(order, "Stock Shortage")
 		self.assertEqual(reason.line, 2)
 		self.assertEqual(float(reason.measured_value), 3)
@@ -45,14 +54,18 @@ class TestHoldReasons(FrappeTestCase):
 	def test_discount_beyond_review_threshold_is_held(self):
 		item = make_item(rate=100, valuation_rate=10)
 		with change_settings("Order Management Settings", {"max_discount_without_review": 10}):
-			order = make_order(make_customer(), [{"item_code": item, "qty": 1, "discount_percentage": 15}], submit=True)
+			order = make_order(
+				make_customer(), [{"item_code": item, "qty": 1, "discount_percentage": 15}], submit=True
+			)
 		reason = self.assert_held_for(order, "Discount")
 		self.assertEqual(float(reason.measured_value), 15)
 
 	def test_rate_below_valuation_is_held(self):
 		item = make_item(rate=100, valuation_rate=95)
 		with change_settings("Order Management Settings", {"max_discount_without_review": 0}):
-			order = make_order(make_customer(), [{"item_code": item, "qty": 1, "discount_percentage": 8}], submit=True)
+			order = make_order(
+				make_customer(), [{"item_code": item, "qty": 1, "discount_percentage": 8}], submit=True
+			)
 		reason = self.assert_held_for(order, "Below Cost")
 		self.assertEqual(float(reason.threshold), 95)
 
@@ -66,7 +79,9 @@ class TestHoldReasons(FrappeTestCase):
 		self.assert_held_for(order, "New Customer")
 
 	def test_customer_flagged_for_review_is_held(self):
-		order = make_order(make_customer(requires_order_review=1), [{"item_code": make_item(), "qty": 1}], submit=True)
+		order = make_order(
+			make_customer(requires_order_review=1), [{"item_code": make_item(), "qty": 1}], submit=True
+		)
 		self.assert_held_for(order, "Flagged Customer")
 
 	def test_auto_approval_turned_off_holds_clean_orders(self):
@@ -84,7 +99,11 @@ class TestHoldReasons(FrappeTestCase):
 
 class TestManualDecision(FrappeTestCase):
 	def held_order(self, **customer_fields):
-		return make_order(make_customer(requires_order_review=1, **customer_fields), [{"item_code": make_item(rate=120), "qty": 2}], submit=True)
+		return make_order(
+			make_customer(requires_order_review=1, **customer_fields),
+			[{"item_code": make_item(rate=120), "qty": 2}],
+			submit=True,
+		)
 
 	def test_order_manager_approval_creates_the_sales_order(self):
 		order = self.held_order()
@@ -118,14 +137,19 @@ class TestManualDecision(FrappeTestCase):
 			reject_order(order.name, "  ")
 		reject_order(order.name, "customer withdrew")
 		order.reload()
-		self.assertEqual((order.status, order.review_decision, order.review_comment), ("Rejected", "Rejected", "customer withdrew"))
+		self.assertEqual(
+			(order.status, order.review_decision, order.review_comment),
+			("Rejected", "Rejected", "customer withdrew"),
+		)
 		with self.assertRaises(AlreadyDecidedError):
 			approve_order(order.name)
 		self.assertEqual(count("Sales Order", customer_order=order.name), 0)
 
 	def test_approval_refused_by_erpnext_changes_nothing(self):
 		"""ERPNext's own credit check refuses the Sales Order: the approval is rolled back whole."""
-		order = make_order(make_customer(credit_limit=100), [{"item_code": make_item(rate=500), "qty": 1}], submit=True)
+		order = make_order(
+			make_customer(credit_limit=100), [{"item_code": make_item(rate=500), "qty": 1}], submit=True
+		)
 		self.assertEqual(order.status, "Pending Review")
 		manager = make_user(["Order Manager", "Sales User"])
 		frappe.set_user(manager)
@@ -135,7 +159,10 @@ class TestManualDecision(FrappeTestCase):
 		finally:
 			frappe.set_user("Administrator")
 		order.reload()
-		self.assertEqual((order.status, order.review_decision, order.reviewed_by), ("Pending Review", "Held for Review", None))
+		self.assertEqual(
+			(order.status, order.review_decision, order.reviewed_by),
+			("Pending Review", "Held for Review", None),
+		)
 		self.assertEqual(count("Sales Order", customer_order=order.name), 0)
 
 	def test_two_concurrent_approvals_create_exactly_one_sales_order(self):
@@ -147,4 +174,6 @@ class TestManualDecision(FrappeTestCase):
 		self.assertEqual(len(successes), 1, results)
 		self.assertEqual(len(refusals), 1, results)
 		self.assertEqual(count("Sales Order", customer_order=order.name, docstatus=1), 1)
-		self.assertEqual(frappe.db.get_value("Customer Order", order.name, "sales_order"), successes[0]["sales_order"])
+		self.assertEqual(
+			frappe.db.get_value("Customer Order", order.name, "sales_order"), successes[0]["sales_order"]
+		)

@@ -24,9 +24,10 @@ def before_tests() -> None:
 
 
 def company() -> str:
-	return frappe.db.get_single_value("Global Defaults", "default_company") or frappe.get_all(
-		"Company", pluck="name", order_by="creation", limit=1
-	)[0]
+	return (
+		frappe.db.get_single_value("Global Defaults", "default_company")
+		or frappe.get_all("Company", pluck="name", order_by="creation", limit=1)[0]
+	)
 
 
 def warehouse(company_name: str | None = None) -> str:
@@ -158,7 +159,13 @@ def make_order(customer: str, lines: list[dict], submit: bool = False, **fields)
 def make_user(roles: list[str]) -> str:
 	email = f"{unique('omt').lower()}@example.com"
 	user = frappe.get_doc(
-		{"doctype": "User", "email": email, "first_name": "OMT", "send_welcome_email": 0, "user_type": "System User"}
+		{
+			"doctype": "User",
+			"email": email,
+			"first_name": "OMT",
+			"send_welcome_email": 0,
+			"user_type": "System User",
+		}
 	)
 	user.insert(ignore_permissions=True)
 	user.add_roles(*roles)
@@ -172,7 +179,9 @@ def make_tax_template(rate: float = 13.0) -> str:
 	if not frappe.db.exists("Account", account):
 		parent = frappe.db.get_value(
 			"Account", {"company": company_name, "account_type": "Tax", "is_group": 1}, "name"
-		) or frappe.db.get_value("Account", {"company": company_name, "root_type": "Liability", "is_group": 1})
+		) or frappe.db.get_value(
+			"Account", {"company": company_name, "root_type": "Liability", "is_group": 1}
+		)
 		frappe.get_doc(
 			{
 				"doctype": "Account",
@@ -194,7 +203,12 @@ def make_tax_template(rate: float = 13.0) -> str:
 				"title": title,
 				"company": company_name,
 				"taxes": [
-					{"charge_type": "On Net Total", "account_head": account, "rate": rate, "description": "VAT"}
+					{
+						"charge_type": "On Net Total",
+						"account_head": account,
+						"rate": rate,
+						"description": "VAT",
+					}
 				],
 			}
 		)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import frappe
 from frappe import _
 from frappe.model.document import Document
 
@@ -33,7 +32,7 @@ class CustomerOrder(Document):
 		amended_from: DF.Link | None
 		base_grand_total: DF.Currency
 		cancellation_reason: DF.SmallText | None
-		channel: DF.Literal["Desk", "Portal", "Phone", "Email", "Import", "API"]
+		channel: DF.Literal[Desk, Portal, Phone, Email, Import, API]
 		company: DF.Link
 		contact_person: DF.Link | None
 		conversion_rate: DF.Float
@@ -42,7 +41,7 @@ class CustomerOrder(Document):
 		customer_name: DF.Data | None
 		customer_po: DF.Data | None
 		delivery_date: DF.Date
-		delivery_method: DF.Literal["Courier", "Pickup", "Freight"]
+		delivery_method: DF.Literal[Courier, Pickup, Freight]
 		duplicate_key: DF.Data | None
 		grand_total: DF.Currency
 		hold_reasons: DF.Table[CustomerOrderHoldReason]
@@ -51,13 +50,13 @@ class CustomerOrder(Document):
 		net_total: DF.Currency
 		notes: DF.SmallText | None
 		order_date: DF.Date
-		order_type: DF.Literal["Standard", "Pre-sale", "Bulk", "Custom"]
+		order_type: DF.Literal[Standard, Pre - sale, Bulk, Custom]
 		payment_terms_template: DF.Link | None
 		per_billed: DF.Percent
 		per_delivered: DF.Percent
-		priority: DF.Literal["", "Normal", "High", "Urgent"]
+		priority: DF.Literal["", Normal, High, Urgent]
 		review_comment: DF.SmallText | None
-		review_decision: DF.Literal["", "Auto-approved", "Held for Review", "Approved", "Rejected"]
+		review_decision: DF.Literal["", Auto - approved, "Held for Review", Approved, Rejected]
 		reviewed_by: DF.Link | None
 		reviewed_on: DF.Datetime | None
 		sales_order: DF.Link | None
@@ -65,16 +64,16 @@ class CustomerOrder(Document):
 		shipping_address: DF.SmallText | None
 		shipping_address_name: DF.Link | None
 		status: DF.Literal[
-			"Draft",
+			Draft,
 			"Pending Review",
-			"Approved",
-			"Rejected",
+			Approved,
+			Rejected,
 			"On Hold",
-			"Cancelled",
+			Cancelled,
 			"To Deliver",
 			"Partly Delivered",
-			"Delivered",
-			"Completed",
+			Delivered,
+			Completed,
 		]
 		taxes: DF.Table[SalesTaxesandCharges]
 		taxes_and_charges: DF.Link | None
