@@ -75,6 +75,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$schema_hash" ]; then
 	echo "$schema_hash" >"$stamp"
 fi
 bench --site "$TEST_SITE" set-config allow_tests true >/dev/null
+bench --site "$TEST_SITE" clear-cache  # translations and hooks of the checkout, not a previous one
 set +e
 
 log="$(mktemp)"

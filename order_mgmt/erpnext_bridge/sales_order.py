@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import frappe
+from erpnext.accounts.party import get_default_price_list
 from erpnext.controllers.accounts_controller import get_default_taxes_and_charges
 from frappe import _
 from frappe.utils import flt
@@ -21,7 +22,12 @@ if TYPE_CHECKING:
 
 	from order_mgmt.order_mgmt.doctype.customer_order.customer_order import CustomerOrder
 
-HEADER_FIELDS_FROM_ERPNEXT = ("currency", "conversion_rate", "selling_price_list", "payment_terms_template")
+HEADER_FIELDS_FROM_ERPNEXT = {
+	"currency": "currency",
+	"conversion_rate": "conversion_rate",
+	"selling_price_list": "price_list",
+	"payment_terms_template": "payment_terms_template",
+}
 LINE_FIELDS_FROM_ERPNEXT = (
 	"item_name",
 	"uom",
@@ -33,6 +39,7 @@ LINE_FIELDS_FROM_ERPNEXT = (
 	"rate",
 	"amount",
 	"warehouse",
+	"delivery_date",
 )
 TOTAL_FIELDS = ("total_qty", "net_total", "total_taxes_and_charges", "grand_total", "base_grand_total")
 TAX_FIELDS = (
@@ -67,14 +74,18 @@ def _new_sales_order(order: CustomerOrder) -> SalesOrder:
 			"delivery_date": order.delivery_date,
 			"po_no": order.customer_po,
 			"customer_order": order.name if not order.is_new() else None,
-			# new_doc's defaults would shadow the customer's own (ERPNext only fills empty fields).
-			"currency": None,
-			"selling_price_list": None,
 		}
 	)
+	# new_doc's global defaults would shadow the customer's own (ERPNext only fills empty fields):
+	# the order's choice, else the customer's (price list: or its group's), else the global default.
+	customer = frappe.get_cached_doc("Customer", order.customer)
+	so.currency = (
+		order.currency
+		or customer.default_currency
+		or frappe.get_cached_value("Company", order.company, "default_currency")
+	)
+	so.selling_price_list = order.price_list or get_default_price_list(customer) or so.selling_price_list
 	for fieldname in (
-		"currency",
-		"selling_price_list",
 		"taxes_and_charges",
 		"payment_terms_template",
 		"shipping_address_name",
@@ -127,9 +138,9 @@ def price_order(order: CustomerOrder) -> None:
 
 
 def _copy_pricing_back(so: SalesOrder, order: CustomerOrder) -> None:
-	for fieldname in HEADER_FIELDS_FROM_ERPNEXT:
-		if so.get(fieldname) is not None:
-			order.set(fieldname, so.get(fieldname))
+	for so_field, order_field in HEADER_FIELDS_FROM_ERPNEXT.items():
+		if so.get(so_field) is not None:
+			order.set(order_field, so.get(so_field))
 	order.taxes_and_charges = so.taxes_and_charges
 	if not order.shipping_address_name and so.get("shipping_address_name"):
 		order.shipping_address_name = so.shipping_address_name

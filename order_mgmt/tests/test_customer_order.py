@@ -82,7 +82,7 @@ class TestCustomerOrderHandOff(FrappeTestCase):
 		).insert()
 		customer = make_customer(default_price_list=price_list.name)
 		order = make_order(customer, [{"item_code": item, "qty": 1}])
-		self.assertEqual(order.selling_price_list, price_list.name)
+		self.assertEqual(order.price_list, price_list.name)
 		self.assertEqual(order.items[0].price_list_rate, 80)
 		self.assertEqual(order.items[0].rate, 80)
 

@@ -10,7 +10,7 @@ const CO_APPROVER_ROLES = ["Order Manager", "System Manager"]; // order_mgmt.rev
 // Header fields defaulted from the customer (erpnext.accounts.party.get_party_details).
 const CO_PARTY_DEFAULT_FIELDS = [
 	"currency",
-	"selling_price_list",
+	"price_list",
 	"payment_terms_template",
 	"taxes_and_charges",
 	"shipping_address_name",
@@ -30,7 +30,7 @@ frappe.ui.form.on("Customer Order", {
 		frm.set_query("taxes_and_charges", () => ({
 			filters: { company: frm.doc.company || "", disabled: 0 },
 		}));
-		frm.set_query("selling_price_list", () => ({ filters: { selling: 1, enabled: 1 } }));
+		frm.set_query("price_list", () => ({ filters: { selling: 1, enabled: 1 } }));
 		frm.set_query("shipping_address_name", () => co_customer_link_query(frm, "address_query"));
 		frm.set_query("contact_person", () => co_customer_link_query(frm, "contact_query"));
 
@@ -175,7 +175,10 @@ function co_set_customer_defaults(frm, customer_changed) {
 
 		const offered = {};
 		CO_PARTY_DEFAULT_FIELDS.forEach((field) => {
-			offered[field] = (details && details[field]) || "";
+			// The order's price_list is ERPNext's selling_price_list (named so that Frappe's global
+			// default price list does not shadow the customer's own).
+			const source = field === "price_list" ? "selling_price_list" : field;
+			offered[field] = (details && details[source]) || "";
 		});
 		offered.priority = cint(customer_flags.is_vip_customer) ? "High" : "";
 

@@ -54,13 +54,13 @@ class CustomerOrder(Document):
 		payment_terms_template: DF.Link | None
 		per_billed: DF.Percent
 		per_delivered: DF.Percent
+		price_list: DF.Link | None
 		priority: DF.Literal["", Normal, High, Urgent]
 		review_comment: DF.SmallText | None
 		review_decision: DF.Literal["", Auto - approved, "Held for Review", Approved, Rejected]
 		reviewed_by: DF.Link | None
 		reviewed_on: DF.Datetime | None
 		sales_order: DF.Link | None
-		selling_price_list: DF.Link | None
 		shipping_address: DF.SmallText | None
 		shipping_address_name: DF.Link | None
 		status: DF.Literal[
