@@ -9,7 +9,43 @@ required_apps = ["erpnext"]
 # Data shipped with the app and re-applied on every migrate (admins export their edits with
 # `bench export-fixtures`).
 fixtures = [
-	{"dt": "Role", "filters": [["name", "in", ["Order Manager", "Order Clerk"]]]},
+	{
+		"dt": "Role",
+		"filters": [
+			[
+				"name",
+				"in",
+				["Order Manager", "Order Clerk", "Sales Reviewer", "Finance Reviewer", "Warehouse Reviewer"],
+			]
+		],
+	},
+	{
+		"dt": "Workflow State",
+		"filters": [
+			[
+				"name",
+				"in",
+				[
+					"Draft",
+					"Pending Sales Review",
+					"Pending Finance Review",
+					"Pending Warehouse Review",
+					"Returned for Changes",
+					"On Hold",
+					"Cancelled",
+				],
+			]
+		],
+	},
+	{
+		"dt": "Workflow Action Master",
+		"filters": [
+			["name", "in", ["Submit", "Submit for Review", "Return for Changes", "Hold", "Release", "Cancel"]]
+		],
+	},
+	{"dt": "Workflow", "filters": [["name", "=", "Customer Order Review"]]},
+	"Order Review Stage",
+	"Order Review Rule",
 	{
 		"dt": "Custom Field",
 		"filters": [
@@ -53,3 +89,17 @@ doc_events = {
 # Test sites: complete ERPNext's setup wizard (and its test defaults) before our suite runs;
 # `run-tests --app order_mgmt` only runs this app's before_tests hooks.
 before_tests = "order_mgmt.tests.utils.before_tests"
+
+permission_query_conditions = {
+	"Customer Order": "order_mgmt.review.permissions.customer_order_query",
+	"Order Review": "order_mgmt.review.permissions.order_review_query",
+}
+
+has_permission = {
+	"Customer Order": "order_mgmt.review.permissions.customer_order_has_permission",
+	"Order Review": "order_mgmt.review.permissions.order_review_has_permission",
+}
+
+scheduler_events = {
+	"hourly": ["order_mgmt.review.sla.escalate_overdue_reviews"],
+}

@@ -156,8 +156,11 @@ def _copy_pricing_back(so: SalesOrder, order: CustomerOrder) -> None:
 		order.set(fieldname, flt(so.get(fieldname)))
 
 
-def create_sales_order(order: CustomerOrder) -> SalesOrder:
-	"""Create and submit the Sales Order for an approved order, with the order's exact numbers."""
+def create_sales_order(order: CustomerOrder, submit_as: str | None = None) -> SalesOrder:
+	"""Create and submit the Sales Order for an approved order, with the order's exact numbers.
+
+	`submit_as`: the user whose authority ERPNext's own submit checks (credit limit) should see,
+	when the credit hold was approved by someone other than the user giving the final approval."""
 	so = _new_sales_order(order)
 	for line in order.items:
 		so.append(
@@ -181,7 +184,14 @@ def create_sales_order(order: CustomerOrder) -> SalesOrder:
 		so.append("taxes", {fieldname: tax.get(fieldname) for fieldname in TAX_FIELDS})
 	so.flags.ignore_permissions = True  # the approver's right to approve is checked before this
 	so.insert()
-	so.submit()
+	previous_user = frappe.session.user
+	if submit_as and submit_as != previous_user:
+		frappe.set_user(submit_as)
+	try:
+		so.submit()
+	finally:
+		if frappe.session.user != previous_user:
+			frappe.set_user(previous_user)
 	for line, so_line in zip(order.items, so.items, strict=True):
 		line.db_set("sales_order_item", so_line.name, update_modified=False)
 	return so

@@ -20,6 +20,12 @@ class CancellationError(frappe.ValidationError):
 
 
 def validate_cancellation(order: CustomerOrder) -> None:
+	# A workflow "Cancel" carries its comment as the reason; a returned order, the reviewer's comment.
+	order.cancellation_reason = (
+		order.cancellation_reason
+		or frappe.flags.get("order_review_comment")
+		or (order.review_comment if order.status == "Returned for Changes" else None)
+	)
 	if not (order.cancellation_reason or "").strip():
 		frappe.throw(
 			_("Give a reason to cancel {0} (use Cancel Order on the form)").format(order.name),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 DRAFT = "Draft"
 PENDING_REVIEW = "Pending Review"
+RETURNED_FOR_CHANGES = "Returned for Changes"
 APPROVED = "Approved"
 REJECTED = "Rejected"
 ON_HOLD = "On Hold"
@@ -47,6 +48,7 @@ def can_cancel_with_sales_order(per_delivered: float, per_billed: float) -> bool
 INDICATOR_COLOURS = {
 	DRAFT: "red",
 	PENDING_REVIEW: "orange",
+	RETURNED_FOR_CHANGES: "orange",
 	APPROVED: "blue",
 	REJECTED: "red",
 	ON_HOLD: "yellow",

@@ -1,4 +1,4 @@
-"""Decisions on held orders (approve, reject) and the hand-off of approved orders to ERPNext."""
+"""The hand-off of approved orders to ERPNext, and API shortcuts for review decisions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import frappe
 from frappe import _
-from frappe.utils import now_datetime
 
 from order_mgmt.erpnext_bridge.sales_order import assert_sales_order_matches, create_sales_order
 from order_mgmt.orders import status as order_status
@@ -15,16 +14,6 @@ from order_mgmt.orders.tracking import sync_from_sales_order
 
 if TYPE_CHECKING:
 	from order_mgmt.order_mgmt.doctype.customer_order.customer_order import CustomerOrder
-
-APPROVER_ROLES = ("Order Manager", "System Manager")
-
-
-class ReviewError(frappe.ValidationError):
-	pass
-
-
-class AlreadyDecidedError(ReviewError):
-	"""Someone else decided (or the order moved on) first."""
 
 
 @contextmanager
@@ -41,31 +30,9 @@ def atomic(name: str):
 		frappe.db.release_savepoint(savepoint)
 
 
-def lock_order(name: str) -> CustomerOrder:
-	"""Load the order with its row locked, so concurrent decisions queue up and see each other's result."""
-	if not frappe.db.get_value("Customer Order", name, "name", for_update=True):
-		frappe.throw(_("Customer Order {0} does not exist").format(name), frappe.DoesNotExistError)
-	return frappe.get_doc("Customer Order", name)
-
-
-def check_can_decide(order: CustomerOrder) -> None:
-	if not set(APPROVER_ROLES) & set(frappe.get_roles()):
-		frappe.throw(
-			_("Only an Order Manager can approve or reject orders held for review"), frappe.PermissionError
-		)
-	if not frappe.has_permission("Customer Order", "write", order.name):
-		frappe.throw(_("Not permitted to change {0}").format(order.name), frappe.PermissionError)
-	if order.docstatus != 1 or order.status not in order_status.REVIEW_OPEN:
-		frappe.throw(
-			_("Customer Order {0} was already decided: it is {1}").format(order.name, _(order.status)),
-			AlreadyDecidedError,
-			title=_("Already Decided"),
-		)
-
-
 def hand_off(order: CustomerOrder) -> str:
 	"""Create and submit the order's Sales Order, link both ways and mirror its status."""
-	so = create_sales_order(order)
+	so = create_sales_order(order, submit_as=credit_approver(order))
 	assert_sales_order_matches(order, so)
 	order.db_set("sales_order", so.name, update_modified=False)
 	sync_from_sales_order(so)
@@ -73,47 +40,25 @@ def hand_off(order: CustomerOrder) -> str:
 	return so.name
 
 
-@frappe.whitelist(methods=["POST"])
-def approve_order(name: str, comment: str | None = None) -> dict:
-	with atomic("approve"):
-		order = lock_order(name)
-		check_can_decide(order)
-		order.db_set(
-			{
-				"status": order_status.APPROVED,
-				"review_decision": "Approved",
-				"reviewed_by": frappe.session.user,
-				"reviewed_on": now_datetime(),
-				"review_comment": comment,
-			}
-		)
-		sales_order = hand_off(order)
-		order.add_comment("Comment", _("Approved: {0}").format(comment) if comment else _("Approved"))
-	return {"status": order.status, "sales_order": sales_order}
+def credit_approver(order: CustomerOrder) -> str | None:
+	"""Who approved the stage a credit-limit hold was routed to (ERPNext checks that user's roles)."""
+	credit_stages = [r.stage for r in order.hold_reasons if r.rule and r.stage and _is_credit_rule(r.rule)]
+	if not credit_stages:
+		return None
+	return frappe.db.get_value(
+		"Order Review",
+		{"customer_order": order.name, "stage": ("in", credit_stages), "decision": "Approved"},
+		"reviewer",
+	)
 
 
-@frappe.whitelist(methods=["POST"])
-def reject_order(name: str, reason: str) -> dict:
-	if not (reason or "").strip():
-		frappe.throw(_("Give a reason for the rejection"), ReviewError, title=_("Reason Required"))
-	with atomic("reject"):
-		order = lock_order(name)
-		check_can_decide(order)
-		order.db_set(
-			{
-				"status": order_status.REJECTED,
-				"review_decision": "Rejected",
-				"reviewed_by": frappe.session.user,
-				"reviewed_on": now_datetime(),
-				"review_comment": reason,
-			}
-		)
-		order.add_comment("Comment", _("Rejected: {0}").format(reason))
-	return {"status": order.status}
+def _is_credit_rule(rule: str) -> bool:
+	return frappe.db.get_value("Order Review Rule", rule, "condition") == "Credit Over Limit"
 
 
 def auto_approve_on_submit(order: CustomerOrder) -> None:
-	"""Hand an auto-approved order to ERPNext; if ERPNext refuses, hold it with ERPNext's reason."""
+	"""Hand an auto-approved order to ERPNext; if ERPNext refuses, put it On Hold with ERPNext's reason
+	for an Order Manager to release (Release retries the hand-off)."""
 	try:
 		with atomic("auto_approve"):
 			hand_off(order)
@@ -123,5 +68,33 @@ def auto_approve_on_submit(order: CustomerOrder) -> None:
 		order.append("hold_reasons", {"rule": "Sales Order", "message": message})
 		order.hold_reasons[-1].db_insert()
 		order.db_set(
-			{"status": order_status.PENDING_REVIEW, "review_decision": "Held for Review", "reviewed_on": None}
+			{
+				"status": order_status.ON_HOLD,
+				"workflow_state": "On Hold",
+				"review_decision": "Held for Review",
+				"reviewed_on": None,
+			}
 		)
+
+
+def _current_state(name: str) -> str:
+	state = frappe.db.get_value("Customer Order", name, "workflow_state")
+	if state is None:
+		frappe.throw(_("Customer Order {0} does not exist").format(name), frappe.DoesNotExistError)
+	return state
+
+
+@frappe.whitelist(methods=["POST"])
+def approve_order(name: str, comment: str | None = None) -> dict:
+	"""Approve the stage the order waits for (or release an order on hold)."""
+	from order_mgmt.review.workflow import ON_HOLD, take_action
+
+	state = _current_state(name)
+	return take_action(name, "Release" if state == ON_HOLD else "Approve", comment, expected_state=state)
+
+
+@frappe.whitelist(methods=["POST"])
+def reject_order(name: str, reason: str) -> dict:
+	from order_mgmt.review.workflow import take_action
+
+	return take_action(name, "Reject", reason, expected_state=_current_state(name))

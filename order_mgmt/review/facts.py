@@ -1,4 +1,8 @@
-"""Gathers the facts the review engine decides on, from ERPNext's own data, and stores its decision."""
+"""Gathers the facts, rules and stages the review engine decides on, and stores its decision.
+
+Facts come from ERPNext's own data (credit limit and outstanding, Bin, Sales Invoice); rules
+and stages from Order Review Rule and Order Review Stage.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,23 @@ from frappe.query_builder.functions import Sum
 from frappe.utils import cint, flt
 
 from order_mgmt.orders import status as order_status
-from order_mgmt.review.engine import Decision, LineFacts, OrderFacts, decide
-from order_mgmt.settings import get_settings, review_thresholds
+from order_mgmt.review.engine import (
+	Condition,
+	Decision,
+	LineFacts,
+	OrderFacts,
+	ReviewRule,
+	Stage,
+	credit_exposure,
+	decide,
+	next_stages,
+)
+from order_mgmt.settings import get_settings
 
 if TYPE_CHECKING:
 	from order_mgmt.order_mgmt.doctype.customer_order.customer_order import CustomerOrder
+
+MANUAL_REVIEW = "Manual Review"
 
 
 def gather_facts(order: CustomerOrder) -> OrderFacts:
@@ -33,6 +49,9 @@ def gather_facts(order: CustomerOrder) -> OrderFacts:
 		flagged_for_review=bool(
 			cint(frappe.db.get_value("Customer", order.customer, "requires_order_review"))
 		),
+		order_type=order.order_type or "",
+		channel=order.channel or "",
+		payment_terms=order.payment_terms_template or "",
 	)
 
 
@@ -47,7 +66,7 @@ def _open_order_value(order: CustomerOrder) -> float:
 			& (co.company == order.company)
 			& (co.docstatus == 1)
 			& (co.status.isin(order_status.REVIEW_OPEN))
-			& (co.name != order.name)
+			& (co.name != (order.name or ""))
 		)
 	).run()
 	return flt(total[0][0]) if total else 0.0
@@ -55,14 +74,12 @@ def _open_order_value(order: CustomerOrder) -> float:
 
 def _line_facts(order: CustomerOrder) -> list[LineFacts]:
 	item_codes = list({line.item_code for line in order.items})
-	stock_items = set(
-		frappe.get_all("Item", filters={"name": ("in", item_codes), "is_stock_item": 1}, pluck="name")
-	)
-	item_valuation = dict(
-		frappe.get_all(
-			"Item", filters={"name": ("in", item_codes)}, fields=["name", "valuation_rate"], as_list=True
+	items = {
+		item.name: item
+		for item in frappe.get_all(
+			"Item", filters={"name": ("in", item_codes)}, fields=["name", "is_stock_item", "valuation_rate"]
 		)
-	)
+	}
 	warehouses = list({line.warehouse for line in order.items if line.warehouse})
 	bins = {
 		(b.item_code, b.warehouse): b
@@ -75,20 +92,18 @@ def _line_facts(order: CustomerOrder) -> list[LineFacts]:
 	facts = []
 	for line in order.items:
 		bin_ = bins.get((line.item_code, line.warehouse))
+		item = items.get(line.item_code) or frappe._dict()
 		projected = flt(bin_.projected_qty) if bin_ else 0.0
-		valuation = (
-			flt(bin_.valuation_rate)
-			if bin_ and bin_.valuation_rate
-			else flt(item_valuation.get(line.item_code))
-		)
+		valuation = flt(bin_.valuation_rate) if bin_ and bin_.valuation_rate else flt(item.valuation_rate)
 		line.projected_qty = projected
+		line.valuation_rate = valuation
 		conversion = flt(line.conversion_factor) or 1.0
 		facts.append(
 			LineFacts(
 				idx=line.idx,
 				item_code=line.item_code,
 				stock_qty=flt(line.stock_qty) or flt(line.qty) * conversion,
-				is_stock_item=line.item_code in stock_items,
+				is_stock_item=bool(item.is_stock_item),
 				warehouse=line.warehouse or "",
 				projected_qty=projected,
 				discount_percentage=flt(line.discount_percentage),
@@ -100,34 +115,103 @@ def _line_facts(order: CustomerOrder) -> list[LineFacts]:
 	return facts
 
 
-def run_automatic_review(order: CustomerOrder) -> Decision:
-	"""Decide and record the decision on the order (called before submit, so it is saved with it)."""
-	decision = decide(gather_facts(order), review_thresholds())
+def enabled_stages() -> list[Stage]:
+	return [
+		Stage(row.name, cint(row.sequence))
+		for row in frappe.get_all(
+			"Order Review Stage", filters={"enabled": 1}, fields=["name", "sequence"], order_by="sequence asc"
+		)
+	]
+
+
+def enabled_rules() -> list[ReviewRule]:
+	rules = []
+	for row in frappe.get_all(
+		"Order Review Rule",
+		filters={"enabled": 1},
+		fields=["name", "condition", "stage", "threshold", "match_value"],
+		order_by="name asc",
+	):
+		try:
+			condition = Condition(row.condition)
+		except ValueError:
+			continue  # a condition added by a newer version; ignore rather than fail intake
+		rules.append(ReviewRule(row.name, condition, row.stage, flt(row.threshold), row.match_value or ""))
+	return rules
+
+
+def stages_approved_on_original(order: CustomerOrder) -> list[str]:
+	"""An amended order goes back through every stage that approved the order it amends."""
+	if not order.amended_from:
+		return []
+	originals, name = [], order.amended_from
+	while name and len(originals) < 20:
+		originals.append(name)
+		name = frappe.db.get_value("Customer Order", name, "amended_from")
+	return frappe.get_all(
+		"Order Review",
+		filters={"customer_order": ("in", originals), "decision": "Approved"},
+		pluck="stage",
+		distinct=True,
+	)
+
+
+def compute_route(order: CustomerOrder) -> Decision:
+	"""Decide which stages the order needs and record it on the order (saved with it)."""
+	facts = gather_facts(order)
+	stages = enabled_stages()
+	decision = decide(facts, enabled_rules(), stages, must_pass=stages_approved_on_original(order))
 	order.set("hold_reasons", [])
 	for reason in decision.reasons:
 		order.append(
 			"hold_reasons",
 			{
-				"rule": reason.rule.value,
+				"rule": reason.rule,
+				"stage": reason.stage,
 				"line": reason.line_idx,
 				"measured_value": str(reason.measured),
 				"threshold": str(reason.threshold),
 				"message": _(reason.template).format(*reason.args),
 			},
 		)
-	if decision.auto_approve and not cint(get_settings().auto_approve):
+	route = list(decision.route)
+	for stage in stages_approved_on_original(order):
+		if stage in route and not any(r.stage == stage for r in decision.reasons):
+			order.append(
+				"hold_reasons",
+				{"rule": "Amended", "stage": stage, "message": _("Amended after approval: review again")},
+			)
+	if not route and stages and not cint(get_settings().auto_approve):
+		route = [stages[0].name]
 		order.append(
 			"hold_reasons",
 			{
-				"rule": "Manual Review",
+				"rule": MANUAL_REVIEW,
+				"stage": stages[0].name,
 				"message": _("Automatic approval is turned off in Order Management Settings"),
 			},
 		)
-	if order.hold_reasons:
-		order.review_decision = "Held for Review"
-		order.status = order_status.PENDING_REVIEW
-	else:
-		order.review_decision = "Auto-approved"
-		order.status = order_status.APPROVED
-		order.reviewed_on = frappe.utils.now_datetime()
+	order.review_route = ", ".join(route)
+	order.current_review_stage, order.following_review_stage = next_stages(route, ())
+	order.credit_limit = facts.credit_limit
+	order.credit_exposure = credit_exposure(facts) if facts.credit_limit else 0
 	return decision
+
+
+def route_of(order) -> list[str]:
+	return [stage.strip() for stage in (order.review_route or "").split(",") if stage.strip()]
+
+
+def hold_reasons_as_checks(order) -> list[dict]:
+	"""What a reviewer saw, frozen into the Order Review record at decision time."""
+	return [
+		{
+			"rule": row.rule,
+			"line": row.line,
+			"measured_value": row.measured_value,
+			"threshold": row.threshold,
+			"result": "Hold",
+			"message": row.message,
+		}
+		for row in order.hold_reasons
+	]

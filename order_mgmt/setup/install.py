@@ -5,15 +5,24 @@ from __future__ import annotations
 import frappe
 
 CUSTOM_FIELDS = ("Sales Order-customer_order", "Customer-is_vip_customer", "Customer-requires_order_review")
-ROLES = ("Order Manager", "Order Clerk")
+ROLES = ("Order Manager", "Order Clerk", "Sales Reviewer", "Finance Reviewer", "Warehouse Reviewer")
 
 
 def after_install() -> None:
 	ensure_settings_defaults()
+	ensure_credit_controller()
+
+
+def ensure_credit_controller() -> None:
+	"""ERPNext refuses a Sales Order over the credit limit unless the submitting user has the credit
+	controller role: Finance Reviewers approve such orders here, so they get that authority."""
+	if not frappe.db.get_single_value("Accounts Settings", "credit_controller"):
+		frappe.db.set_single_value("Accounts Settings", "credit_controller", "Finance Reviewer")
 
 
 def after_migrate() -> None:
 	ensure_settings_defaults()
+	ensure_credit_controller()
 
 
 def ensure_settings_defaults() -> None:
@@ -34,6 +43,8 @@ def before_uninstall() -> None:
 	"""Remove what fixtures added to ERPNext's own doctypes (Frappe drops the app's own doctypes)."""
 	for name in CUSTOM_FIELDS:
 		frappe.delete_doc("Custom Field", name, ignore_missing=True, force=True)
+	if frappe.db.exists("Workflow", "Customer Order Review"):
+		frappe.delete_doc("Workflow", "Customer Order Review", ignore_missing=True, force=True)
 	for role in ROLES:
 		if frappe.db.exists("Role", role):
 			frappe.delete_doc("Role", role, ignore_missing=True, force=True)

@@ -43,3 +43,45 @@ class TestInstall(FrappeTestCase):
 		}
 		for fieldname in ("status", "customer", "sales_order", "order_date", "duplicate_key"):
 			self.assertIn(fieldname, indexed)
+
+
+class TestReviewFixtures(FrappeTestCase):
+	def test_workflow_stages_and_rules_are_installed(self):
+		workflow = frappe.get_doc("Workflow", "Customer Order Review")
+		self.assertTrue(workflow.is_active)
+		self.assertEqual(workflow.document_type, "Customer Order")
+		states = {state.state for state in workflow.states}
+		for stage in frappe.get_all("Order Review Stage", pluck="workflow_state"):
+			self.assertIn(stage, states)
+		self.assertTrue(
+			{"Draft", "Approved", "Rejected", "Returned for Changes", "On Hold", "Cancelled"} <= states
+		)
+		self.assertEqual(
+			set(frappe.get_all("Order Review Stage", pluck="name")), {"Sales", "Finance", "Warehouse"}
+		)
+		self.assertGreaterEqual(frappe.db.count("Order Review Rule", {"enabled": 1}), 8)
+		self.assertEqual(
+			frappe.db.get_single_value("Accounts Settings", "credit_controller"), "Finance Reviewer"
+		)
+
+	def test_fixtures_export_and_reimport_cleanly(self):
+		"""What `bench export-fixtures` writes, `migrate` (sync_fixtures) reads back unchanged."""
+		import os
+		import tempfile
+
+		from frappe.core.doctype.data_import.data_import import export_json, import_doc
+		from frappe.utils.fixtures import sync_fixtures
+
+		before = frappe.get_doc("Workflow", "Customer Order Review").as_dict()
+		with tempfile.TemporaryDirectory() as folder:
+			for fixture in frappe.get_hooks("fixtures", app_name="order_mgmt"):
+				doctype = fixture if isinstance(fixture, str) else fixture["dt"]
+				filters = None if isinstance(fixture, str) else fixture.get("filters")
+				path = os.path.join(folder, frappe.scrub(doctype) + ".json")
+				export_json(doctype, path, filters=filters)
+				self.assertTrue(os.path.getsize(path) > 2, doctype)
+				import_doc(path)
+		sync_fixtures("order_mgmt")
+		after = frappe.get_doc("Workflow", "Customer Order Review")
+		self.assertEqual(len(after.transitions), len(before.transitions))
+		self.assertEqual(len(after.states), len(before.states))

@@ -1,179 +1,448 @@
-"""Automatic review: every hold reason, manual approval/rejection, and concurrent decisions."""
+"""Review routing by rules, the review workflow, four-eyes, permissions, alerts, SLA and concurrency."""
 
 import frappe
 from erpnext.selling.doctype.customer.customer import get_customer_outstanding
+from frappe.model.workflow import WorkflowTransitionError, apply_workflow
 from frappe.tests.utils import FrappeTestCase, change_settings
 
-from order_mgmt.review.actions import AlreadyDecidedError, approve_order, reject_order
+from order_mgmt.review.actions import approve_order, reject_order
+from order_mgmt.review.sla import escalate_overdue_reviews
+from order_mgmt.review.workflow import AlreadyDecidedError, FourEyesError, ReviewError, take_action
+from order_mgmt.tests.utils import (
+	acting_as,
+	clerk,
+	count,
+	make_customer,
+	make_item,
+	make_order,
+	manager,
+	reviewer,
+	run_concurrently,
+)
 from order_mgmt.tests.utils import company as order_company
-from order_mgmt.tests.utils import count, make_customer, make_item, make_order, make_user, run_concurrently
 
 
-class TestHoldReasons(FrappeTestCase):
-	def assert_held_for(self, order, rule):
-		self.assertEqual(order.status, "Pending Review")
-		self.assertEqual(order.review_decision, "Held for Review")
-		self.assertFalse(order.sales_order)
-		self.assertEqual(count("Sales Order", customer_order=order.name), 0)
-		reasons = [r for r in order.hold_reasons if r.rule == rule]
-		self.assertTrue(reasons, f"expected a {rule} hold, got {[r.rule for r in order.hold_reasons]}")
-		return reasons[0]
+def set_rule(test: FrappeTestCase, rule: str, **values) -> None:
+	"""Change a shipped review rule for one test (restored even if the test committed)."""
+	before = frappe.db.get_value("Order Review Rule", rule, list(values), as_dict=True)
+	frappe.db.set_value("Order Review Rule", rule, values)
+	test.addCleanup(lambda: (frappe.db.set_value("Order Review Rule", rule, before), frappe.db.commit()))
 
-	def test_order_over_credit_limit_is_held_with_exposure_and_limit(self):
-		customer = make_customer(credit_limit=1000)  # its first invoice leaves 1 outstanding
-		item = make_item(rate=600)
+
+def act(user: str, order, action: str, comment: str | None = None):
+	with acting_as(user):
+		result = take_action(
+			order.name,
+			action,
+			comment,
+			expected_state=frappe.db.get_value("Customer Order", order.name, "workflow_state"),
+		)
+	order.reload()
+	return result
+
+
+class TestRouting(FrappeTestCase):
+	def assert_route(self, order, *stages):
+		self.assertEqual(order.review_route, ", ".join(stages))
+		self.assertEqual(order.current_review_stage, stages[0] if stages else None)
+		self.assertEqual(order.status, "Pending Review" if stages else "To Deliver")
+		self.assertEqual(order.workflow_state, f"Pending {stages[0]} Review" if stages else "Approved")
+		if stages:
+			self.assertFalse(order.sales_order)
+			self.assertEqual(count("Sales Order", customer_order=order.name), 0)
+
+	def reasons(self, order, rule):
+		found = [r for r in order.hold_reasons if r.rule == rule]
+		self.assertTrue(found, f"expected rule {rule}, got {[r.rule for r in order.hold_reasons]}")
+		return found[0]
+
+	def test_clean_order_needs_no_stage_and_is_auto_approved(self):
+		order = make_order(make_customer(), [{"item_code": make_item(), "qty": 1}], submit=True)
+		self.assert_route(order)
+		self.assertEqual(order.review_decision, "Auto-approved")
+
+	def test_credit_over_limit_goes_to_finance_with_exposure_and_limit(self):
+		customer = make_customer(credit_limit=1000)
 		outstanding = get_customer_outstanding(customer, order_company())
-		order = make_order(customer, [{"item_code": item, "qty": 2}], submit=True)
-		reason = self.assert_held_for(order, "Credit Limit")
-		self.assertGreater(order.base_grand_total, 1000)
+		order = make_order(customer, [{"item_code": make_item(rate=600), "qty": 2}], submit=True)
+		self.assert_route(order, "Finance")
+		reason = self.reasons(order, "Credit limit exceeded")
+		self.assertEqual(reason.stage, "Finance")
 		self.assertAlmostEqual(float(reason.measured_value), outstanding + order.base_grand_total, places=2)
-		self.assertEqual(float(reason.threshold), 1000.0)
+		self.assertEqual(float(reason.threshold), 1000)
+		self.assertAlmostEqual(order.credit_exposure, outstanding + order.base_grand_total, places=2)
 
 	def test_open_orders_count_towards_credit_exposure(self):
 		customer = make_customer(credit_limit=1000)
-		item = make_item(rate=100, stock_qty=0)  # short of stock, so the first order stays open
-		first = make_order(customer, [{"item_code": item, "qty": 6}], submit=True)
-		self.assertEqual(first.status, "Pending Review")
+		first = make_order(customer, [{"item_code": make_item(rate=100, stock_qty=0), "qty": 6}], submit=True)
+		self.assert_route(first, "Warehouse")
 		second = make_order(customer, [{"item_code": make_item(rate=100), "qty": 4}], submit=True)
-		reason = self.assert_held_for(second, "Credit Limit")
 		outstanding = get_customer_outstanding(customer, order_company())
-		expected = outstanding + first.base_grand_total + second.base_grand_total
 		self.assertLess(outstanding + second.base_grand_total, 1000, "held only because of the open order")
-		self.assertAlmostEqual(float(reason.measured_value), expected, places=2)
-
-	def test_line_short_of_projected_stock_is_held_naming_the_row(self):
-		plenty, scarce = make_item(stock_qty=50), make_item(stock_qty=3)
-		order = make_order(
-			make_customer(), [{"item_code": plenty, "qty": 1}, {"item_code": scarce, "qty": 4}], submit=True
+		reason = self.reasons(second, "Credit limit exceeded")
+		self.assertAlmostEqual(
+			float(reason.measured_value),
+			outstanding + first.base_grand_total + second.base_grand_total,
+			places=2,
 		)
-		reason = self.assert_held_for(order, "Stock Shortage")
-		self.assertEqual(reason.line, 2)
-		self.assertEqual(float(reason.measured_value), 3)
-		self.assertEqual(order.items[1].projected_qty, 3)
 
-	def test_discount_beyond_review_threshold_is_held(self):
-		item = make_item(rate=100, valuation_rate=10)
-		with change_settings("Order Management Settings", {"max_discount_without_review": 10}):
-			order = make_order(
-				make_customer(), [{"item_code": item, "qty": 1, "discount_percentage": 15}], submit=True
-			)
-		reason = self.assert_held_for(order, "Discount")
-		self.assertEqual(float(reason.measured_value), 15)
-
-	def test_rate_below_valuation_is_held(self):
-		item = make_item(rate=100, valuation_rate=95)
-		with change_settings("Order Management Settings", {"max_discount_without_review": 0}):
-			order = make_order(
-				make_customer(), [{"item_code": item, "qty": 1, "discount_percentage": 8}], submit=True
-			)
-		reason = self.assert_held_for(order, "Below Cost")
-		self.assertEqual(float(reason.threshold), 95)
-
-	def test_order_above_value_threshold_is_held(self):
-		with change_settings("Order Management Settings", {"max_order_value_without_review": 500}):
-			order = make_order(make_customer(), [{"item_code": make_item(rate=100), "qty": 6}], submit=True)
-		self.assert_held_for(order, "Order Value")
-
-	def test_new_customer_is_held(self):
-		order = make_order(make_customer(known=False), [{"item_code": make_item(), "qty": 1}], submit=True)
-		self.assert_held_for(order, "New Customer")
-
-	def test_customer_flagged_for_review_is_held(self):
+	def test_stock_shortage_goes_to_warehouse_naming_the_row(self):
 		order = make_order(
-			make_customer(requires_order_review=1), [{"item_code": make_item(), "qty": 1}], submit=True
-		)
-		self.assert_held_for(order, "Flagged Customer")
-
-	def test_auto_approval_turned_off_holds_clean_orders(self):
-		with change_settings("Order Management Settings", {"auto_approve": 0}):
-			order = make_order(make_customer(), [{"item_code": make_item(), "qty": 1}], submit=True)
-		self.assert_held_for(order, "Manual Review")
-
-	def test_sales_order_refused_by_erpnext_leaves_the_order_held_with_its_reason(self):
-		customer = make_customer(credit_limit=100)
-		with change_settings("Order Management Settings", {"check_credit_limit": 0}):
-			order = make_order(customer, [{"item_code": make_item(rate=500), "qty": 1}], submit=True)
-		reason = self.assert_held_for(order, "Sales Order")
-		self.assertIn("Credit limit", reason.message)
-
-
-class TestManualDecision(FrappeTestCase):
-	def held_order(self, **customer_fields):
-		return make_order(
-			make_customer(requires_order_review=1, **customer_fields),
-			[{"item_code": make_item(rate=120), "qty": 2}],
+			make_customer(),
+			[
+				{"item_code": make_item(stock_qty=50), "qty": 1},
+				{"item_code": make_item(stock_qty=3), "qty": 4},
+			],
 			submit=True,
 		)
+		self.assert_route(order, "Warehouse")
+		reason = self.reasons(order, "Stock shortage")
+		self.assertEqual((reason.line, float(reason.measured_value)), (2, 3))
+		self.assertEqual(order.items[1].projected_qty, 3)
 
-	def test_order_manager_approval_creates_the_sales_order(self):
-		order = self.held_order()
-		manager = make_user(["Order Manager", "Sales User"])
-		frappe.set_user(manager)
-		try:
-			result = approve_order(order.name, "checked with the customer")
-		finally:
-			frappe.set_user("Administrator")
-		order.reload()
-		self.assertEqual(order.status, "To Deliver")
-		self.assertEqual(order.review_decision, "Approved")
-		self.assertEqual(order.reviewed_by, manager)
-		self.assertEqual(order.review_comment, "checked with the customer")
-		self.assertEqual(result["sales_order"], order.sales_order)
-		self.assertEqual(frappe.db.get_value("Sales Order", order.sales_order, "docstatus"), 1)
-
-	def test_user_without_order_manager_role_cannot_approve(self):
-		order = self.held_order()
-		frappe.set_user(make_user(["Sales User"]))
-		try:
-			with self.assertRaises(frappe.PermissionError):
-				approve_order(order.name)
-		finally:
-			frappe.set_user("Administrator")
-		self.assertEqual(frappe.db.get_value("Customer Order", order.name, "status"), "Pending Review")
-
-	def test_rejection_needs_a_reason_and_is_final(self):
-		order = self.held_order()
-		with self.assertRaises(frappe.ValidationError):
-			reject_order(order.name, "  ")
-		reject_order(order.name, "customer withdrew")
-		order.reload()
-		self.assertEqual(
-			(order.status, order.review_decision, order.review_comment),
-			("Rejected", "Rejected", "customer withdrew"),
+	def test_discount_at_threshold_goes_to_sales(self):
+		order = make_order(
+			make_customer(),
+			[{"item_code": make_item(rate=100, valuation_rate=10), "qty": 1, "discount_percentage": 10}],
+			submit=True,
 		)
-		with self.assertRaises(AlreadyDecidedError):
-			approve_order(order.name)
-		self.assertEqual(count("Sales Order", customer_order=order.name), 0)
+		self.assert_route(order, "Sales")
+		self.assertEqual(float(self.reasons(order, "High discount").measured_value), 10)
 
-	def test_approval_refused_by_erpnext_changes_nothing(self):
-		"""ERPNext's own credit check refuses the Sales Order: the approval is rolled back whole."""
+	def test_rate_below_valuation_goes_to_sales(self):
+		order = make_order(
+			make_customer(),
+			[{"item_code": make_item(rate=100, valuation_rate=95), "qty": 1, "discount_percentage": 8}],
+			submit=True,
+		)
+		self.assert_route(order, "Sales")
+		self.assertEqual(float(self.reasons(order, "Priced below cost").threshold), 95)
+
+	def test_large_order_goes_to_sales(self):
+		set_rule(self, "Large order", threshold=500)
+		order = make_order(make_customer(), [{"item_code": make_item(rate=100), "qty": 6}], submit=True)
+		self.assert_route(order, "Sales")
+
+	def test_new_and_flagged_customers_go_to_finance(self):
+		for customer, rule in (
+			(make_customer(known=False), "New customer"),
+			(make_customer(requires_order_review=1), "Customer flagged for review"),
+		):
+			order = make_order(customer, [{"item_code": make_item(), "qty": 1}], submit=True)
+			self.assert_route(order, "Finance")
+			self.reasons(order, rule)
+
+	def test_custom_and_bulk_orders_go_to_the_warehouse(self):
+		for order_type in ("Custom", "Bulk"):
+			order = make_order(
+				make_customer(), [{"item_code": make_item(), "qty": 1}], order_type=order_type, submit=True
+			)
+			self.assert_route(order, "Warehouse")
+
+	def test_several_rules_route_through_their_stages_in_sequence_skipping_others(self):
+		customer = make_customer(credit_limit=100)
+		order = make_order(customer, [{"item_code": make_item(rate=200, stock_qty=0), "qty": 1}], submit=True)
+		self.assert_route(order, "Finance", "Warehouse")
+		self.assertEqual(order.following_review_stage, "Warehouse")
+
+	def test_disabled_rules_are_ignored(self):
+		set_rule(self, "Stock shortage", enabled=0)
+		order = make_order(make_customer(), [{"item_code": make_item(stock_qty=0), "qty": 1}], submit=True)
+		self.assert_route(order)
+
+	def test_auto_approval_turned_off_sends_clean_orders_to_the_first_stage(self):
+		with change_settings("Order Management Settings", {"auto_approve": 0}):
+			order = make_order(make_customer(), [{"item_code": make_item(), "qty": 1}], submit=True)
+		self.assert_route(order, "Sales")
+
+	def test_sales_order_refused_by_erpnext_puts_an_auto_approved_order_on_hold(self):
+		set_rule(self, "Credit limit exceeded", enabled=0)
 		order = make_order(
 			make_customer(credit_limit=100), [{"item_code": make_item(rate=500), "qty": 1}], submit=True
 		)
-		self.assertEqual(order.status, "Pending Review")
-		manager = make_user(["Order Manager", "Sales User"])
-		frappe.set_user(manager)
-		try:
-			with self.assertRaises(frappe.ValidationError):
-				approve_order(order.name)
-		finally:
-			frappe.set_user("Administrator")
-		order.reload()
-		self.assertEqual(
-			(order.status, order.review_decision, order.reviewed_by),
-			("Pending Review", "Held for Review", None),
+		self.assertEqual((order.status, order.workflow_state), ("On Hold", "On Hold"))
+		self.assertIn(
+			"credit limit", [r for r in order.hold_reasons if r.rule == "Sales Order"][0].message.lower()
 		)
-		self.assertEqual(count("Sales Order", customer_order=order.name), 0)
+		self.assertFalse(order.sales_order)
 
-	def test_two_concurrent_approvals_create_exactly_one_sales_order(self):
+
+class TestReviewWorkflow(FrappeTestCase):
+	def held_order(self, **fields):
+		"""Needs Finance (credit) then Warehouse (stock)."""
+		return make_order(
+			make_customer(credit_limit=100),
+			[{"item_code": make_item(rate=200, stock_qty=0), "qty": 1}],
+			submit=True,
+			**fields,
+		)
+
+	def test_each_stage_approval_moves_on_and_the_last_creates_the_sales_order(self):
 		order = self.held_order()
-		frappe.db.commit()  # the other connections must see the order
-		results = run_concurrently([lambda: approve_order(order.name), lambda: approve_order(order.name)])
+		act(reviewer("Finance"), order, "Approve", "terms agreed")
+		self.assertEqual(
+			(order.workflow_state, order.current_review_stage), ("Pending Warehouse Review", "Warehouse")
+		)
+		self.assertFalse(order.sales_order)
+		# ERPNext's own credit check on the Sales Order passes on the finance approver's authority.
+		act(reviewer("Warehouse"), order, "Approve")
+		self.assertEqual((order.workflow_state, order.status), ("Approved", "To Deliver"))
+		self.assertEqual(frappe.db.get_value("Sales Order", order.sales_order, "docstatus"), 1)
+		reviews = frappe.get_all(
+			"Order Review",
+			filters={"customer_order": order.name},
+			fields=["stage", "decision", "reviewer", "comment"],
+			order_by="creation",
+		)
+		self.assertEqual(
+			[(r.stage, r.decision) for r in reviews], [("Finance", "Approved"), ("Warehouse", "Approved")]
+		)
+		self.assertEqual(reviews[0].comment, "terms agreed")
+
+	def test_final_approval_creates_the_sales_order(self):
+		order = make_order(
+			make_customer(),
+			[{"item_code": make_item(rate=100, valuation_rate=10), "qty": 1, "discount_percentage": 12}],
+			submit=True,
+		)
+		act(reviewer("Sales"), order, "Approve")
+		self.assertEqual((order.workflow_state, order.status), ("Approved", "To Deliver"))
+		self.assertEqual(frappe.db.get_value("Sales Order", order.sales_order, "docstatus"), 1)
+		self.assertEqual(order.reviewed_by, reviewer("Sales"))
+
+	def test_reviewers_cannot_act_on_other_stages(self):
+		order = self.held_order()
+		for user in (reviewer("Sales"), reviewer("Warehouse"), clerk()):
+			with self.assertRaises((WorkflowTransitionError, frappe.PermissionError)), acting_as(user):
+				take_action(order.name, "Approve")
+		self.assertEqual(
+			frappe.db.get_value("Customer Order", order.name, "workflow_state"), "Pending Finance Review"
+		)
+
+	def test_order_manager_may_decide_any_stage(self):
+		order = self.held_order()
+		act(manager(), order, "Approve")
+		self.assertEqual(order.workflow_state, "Pending Warehouse Review")
+
+	def test_rejection_and_return_need_a_comment(self):
+		order = self.held_order()
+		for action in ("Reject", "Return for Changes"):
+			with self.assertRaises(ReviewError), acting_as(reviewer("Finance")):
+				take_action(order.name, action)
+		act(reviewer("Finance"), order, "Reject", "customer has unpaid invoices")
+		self.assertEqual(
+			(order.workflow_state, order.status, order.review_comment),
+			("Rejected", "Rejected", "customer has unpaid invoices"),
+		)
+		review = frappe.get_last_doc("Order Review", filters={"customer_order": order.name})
+		self.assertEqual((review.decision, review.comment), ("Rejected", "customer has unpaid invoices"))
+		self.assertTrue(review.checks)
+
+	def test_decided_reviews_cannot_be_edited(self):
+		order = self.held_order()
+		act(reviewer("Finance"), order, "Reject", "no")
+		review = frappe.get_last_doc("Order Review", filters={"customer_order": order.name})
+		review.comment = "changed my mind"
+		with self.assertRaises(frappe.ValidationError):
+			review.save(ignore_permissions=True)
+
+	def test_api_shortcuts_approve_and_reject(self):
+		order = self.held_order()
+		with acting_as(reviewer("Finance")):
+			approve_order(order.name)
+		with acting_as(reviewer("Warehouse")):
+			reject_order(order.name, "no stock expected this month")
+		order.reload()
+		self.assertEqual(order.status, "Rejected")
+
+
+class TestFourEyes(FrappeTestCase):
+	def test_creator_cannot_approve_own_order_through_the_api_or_the_standard_workflow_call(self):
+		creator = reviewer("Sales", key="-creator")
+		frappe.get_doc("User", creator).add_roles("Order Clerk", "System Manager")
+		order = make_order(
+			make_customer(),
+			[{"item_code": make_item(rate=100, valuation_rate=10), "qty": 1, "discount_percentage": 12}],
+			submit=True,
+			as_user=creator,
+		)
+		with self.assertRaises(FourEyesError), acting_as(creator):
+			take_action(order.name, "Approve")
+		with self.assertRaises(FourEyesError), acting_as(creator):
+			apply_workflow(frappe.get_doc("Customer Order", order.name).as_dict(), "Approve")
+		self.assertEqual(
+			frappe.db.get_value("Customer Order", order.name, "workflow_state"), "Pending Sales Review"
+		)
+
+	def test_setting_allows_self_approval(self):
+		creator = reviewer("Sales", key="-self")
+		frappe.get_doc("User", creator).add_roles("Order Clerk")
+		order = make_order(
+			make_customer(),
+			[{"item_code": make_item(rate=100, valuation_rate=10), "qty": 1, "discount_percentage": 12}],
+			submit=True,
+			as_user=creator,
+		)
+		with change_settings("Order Management Settings", {"allow_self_approval": 1}):
+			act(creator, order, "Approve")
+		self.assertEqual(order.workflow_state, "Approved")
+
+	def test_one_person_cannot_approve_two_stages(self):
+		order = TestReviewWorkflow.held_order(self)
+		act(manager(), order, "Approve")
+		with self.assertRaises(FourEyesError), acting_as(manager()):
+			take_action(order.name, "Approve")
+		self.assertEqual(
+			frappe.db.get_value("Customer Order", order.name, "workflow_state"), "Pending Warehouse Review"
+		)
+
+
+class TestAccess(FrappeTestCase):
+	def test_clerk_sees_only_own_orders_and_those_of_managed_customers(self):
+		other_clerk = frappe.get_doc("User", clerk()).email.replace("clerk", "clerk-b")
+		from order_mgmt.tests.utils import role_user
+
+		other_clerk = role_user("clerk-b", ["Order Clerk", "Sales User"])
+		mine = make_order(make_customer(), [{"item_code": make_item(), "qty": 1}])
+		theirs = make_order(make_customer(), [{"item_code": make_item(), "qty": 1}], as_user=other_clerk)
+		managed = make_order(
+			make_customer(account_manager=clerk()),
+			[{"item_code": make_item(), "qty": 1}],
+			as_user=other_clerk,
+		)
+		with acting_as(clerk()):
+			visible = set(frappe.get_list("Customer Order", pluck="name", limit=0))
+			self.assertIn(mine.name, visible)
+			self.assertIn(managed.name, visible)
+			self.assertNotIn(theirs.name, visible)
+			# What GET /api/resource/Customer Order/<name> runs:
+			from frappe.client import get as api_get
+
+			with self.assertRaises(frappe.PermissionError):
+				api_get("Customer Order", theirs.name)
+			self.assertEqual(api_get("Customer Order", managed.name)["name"], managed.name)
+
+	def test_reviewers_see_orders_waiting_for_their_stage(self):
+		order = make_order(make_customer(), [{"item_code": make_item(stock_qty=0), "qty": 1}], submit=True)
+		with acting_as(reviewer("Warehouse")):
+			self.assertIn(order.name, frappe.get_list("Customer Order", pluck="name", limit=0))
+		with acting_as(reviewer("Finance")):
+			self.assertNotIn(order.name, frappe.get_list("Customer Order", pluck="name", limit=0))
+
+	def test_credit_figures_are_hidden_from_clerks(self):
+		order = make_order(
+			make_customer(credit_limit=100), [{"item_code": make_item(rate=200), "qty": 1}], submit=True
+		)
+		from frappe.client import get as api_get
+
+		with acting_as(clerk()):
+			seen = api_get("Customer Order", order.name)
+		self.assertFalse(seen.get("credit_limit"))  # masked by field-level (permlevel 1) permissions
+		self.assertFalse(seen.get("hold_reasons"))
+		with acting_as(reviewer("Finance")):
+			seen = api_get("Customer Order", order.name)
+		self.assertEqual(seen["credit_limit"], 100)
+		self.assertTrue(seen["hold_reasons"])
+
+
+class TestAmendment(FrappeTestCase):
+	def test_returned_order_is_cancelled_amended_and_reviewed_again_showing_what_changed(self):
+		item = make_item(rate=100, valuation_rate=10, stock_qty=5)
+		order = make_order(
+			make_customer(), [{"item_code": item, "qty": 8, "discount_percentage": 12}], submit=True
+		)
+		self.assertEqual(order.review_route, "Sales, Warehouse")
+		act(reviewer("Sales"), order, "Approve")
+		act(reviewer("Warehouse"), order, "Return for Changes", "only 5 in stock: order 5")
+		self.assertEqual(order.status, "Returned for Changes")
+		act(clerk(), order, "Cancel")
+		self.assertEqual((order.docstatus, order.cancellation_reason), (2, "only 5 in stock: order 5"))
+		with acting_as(clerk()):
+			amended = frappe.copy_doc(order, ignore_no_copy=False)  # as the form's Amend does
+			amended.docstatus = 0
+			amended.amended_from = order.name
+			amended.items[0].qty = 5
+			amended.insert()
+			amended.submit()
+		amended.reload()
+		# Stock is fine now and 12% is still a discount to review; Sales approved the original: again.
+		self.assertEqual(amended.review_route, "Sales")
+		review = frappe.get_last_doc("Order Review", filters={"customer_order": amended.name})
+		self.assertEqual(review.decision, "Pending")
+		self.assertIn("8", review.changes)
+		self.assertIn("5", review.changes)
+
+
+class TestAlerts(FrappeTestCase):
+	def test_stage_reviewers_get_a_todo_and_the_owner_hears_the_decision(self):
+		finance, warehouse = reviewer("Finance"), reviewer("Warehouse")
+		order = TestReviewWorkflow.held_order(self)
+		todos = frappe.get_all(
+			"ToDo",
+			filters={"reference_type": "Customer Order", "reference_name": order.name, "status": "Open"},
+			pluck="allocated_to",
+		)
+		self.assertIn(finance, todos)
+		self.assertNotIn(clerk(), todos)
+		act(finance, order, "Approve")
+		self.assertNotIn(
+			finance,
+			frappe.get_all(
+				"ToDo", filters={"reference_name": order.name, "status": "Open"}, pluck="allocated_to"
+			),
+		)
+		self.assertIn(
+			reviewer("Warehouse"),
+			frappe.get_all(
+				"ToDo", filters={"reference_name": order.name, "status": "Open"}, pluck="allocated_to"
+			),
+		)
+		self.assertTrue(
+			frappe.db.exists(
+				"Notification Log", {"for_user": clerk(), "document_name": order.name, "type": "Alert"}
+			)
+		)
+
+	def test_overdue_reviews_are_escalated_to_order_managers_once(self):
+		boss = manager()
+		order = TestReviewWorkflow.held_order(self)
+		review = frappe.get_last_doc("Order Review", filters={"customer_order": order.name})
+		frappe.db.set_value("Order Review", review.name, "sla_due", frappe.utils.add_to_date(None, hours=-1))
+		self.assertGreaterEqual(escalate_overdue_reviews(), 1)
+		review.reload()
+		self.assertEqual((review.is_overdue, review.escalated), (1, 1))
+		notices = count("Notification Log", for_user=boss, document_name=order.name)
+		self.assertGreaterEqual(notices, 1)
+		escalate_overdue_reviews()
+		self.assertEqual(count("Notification Log", for_user=boss, document_name=order.name), notices)
+
+
+class TestConcurrentDecisions(FrappeTestCase):
+	def test_two_reviewers_deciding_one_stage_make_one_decision(self):
+		first, second = reviewer("Sales"), reviewer("Sales", key="-2")
+		order = make_order(
+			make_customer(),
+			[{"item_code": make_item(rate=100, valuation_rate=10), "qty": 1, "discount_percentage": 12}],
+			submit=True,
+		)
+		frappe.db.commit()  # the other connections must see the order and users
+		results = run_concurrently(
+			[
+				lambda: _as(
+					first, lambda: take_action(order.name, "Approve", expected_state="Pending Sales Review")
+				),
+				lambda: _as(
+					second, lambda: take_action(order.name, "Approve", expected_state="Pending Sales Review")
+				),
+			]
+		)
 		successes = [r for r in results if isinstance(r, dict)]
 		refusals = [r for r in results if isinstance(r, AlreadyDecidedError)]
-		self.assertEqual(len(successes), 1, results)
-		self.assertEqual(len(refusals), 1, results)
+		self.assertEqual((len(successes), len(refusals)), (1, 1), results)
 		self.assertEqual(count("Sales Order", customer_order=order.name, docstatus=1), 1)
-		self.assertEqual(
-			frappe.db.get_value("Customer Order", order.name, "sales_order"), successes[0]["sales_order"]
-		)
+		self.assertEqual(count("Order Review", customer_order=order.name, decision="Approved"), 1)
+
+
+def _as(user, call):
+	frappe.set_user(user)
+	return call()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 
 import frappe
 from frappe.utils import add_days, nowdate
@@ -147,13 +148,52 @@ def order_doc(customer: str, lines: list[dict], **fields):
 	)
 
 
-def make_order(customer: str, lines: list[dict], submit: bool = False, **fields):
-	order = order_doc(customer, lines, **fields)
-	order.insert()
-	if submit:
-		order.submit()
+def make_order(customer: str, lines: list[dict], submit: bool = False, as_user: str | None = None, **fields):
+	"""Entered (and submitted) by an Order Clerk, so that reviewers are not its creator (four-eyes)."""
+	with acting_as(as_user or clerk()):
+		order = order_doc(customer, lines, **fields)
+		order.insert()
+		if submit:
+			order.submit()
 		order.reload()
 	return order
+
+
+@contextmanager
+def acting_as(user: str):
+	previous = frappe.session.user
+	frappe.set_user(user)
+	try:
+		yield
+	finally:
+		frappe.set_user(previous)
+
+
+def role_user(key: str, roles: list[str]) -> str:
+	"""One user per role set and test site, made on first use."""
+	email = f"omt-{key}@example.com"
+	if not frappe.db.exists("User", email):
+		user = frappe.get_doc(
+			{"doctype": "User", "email": email, "first_name": f"OMT {key}", "send_welcome_email": 0}
+		)
+		user.insert(ignore_permissions=True)
+		user.add_roles(*roles)
+	return email
+
+
+def clerk() -> str:
+	return role_user("clerk", ["Order Clerk", "Sales User", "Stock User"])
+
+
+def reviewer(stage: str, key: str = "") -> str:
+	role = {"Sales": "Sales Reviewer", "Finance": "Finance Reviewer", "Warehouse": "Warehouse Reviewer"}[
+		stage
+	]
+	return role_user(f"{stage.lower()}-reviewer{key}", [role, "Sales User", "Accounts User", "Stock User"])
+
+
+def manager(key: str = "") -> str:
+	return role_user(f"manager{key}", ["Order Manager", "Sales Manager", "Accounts Manager", "Stock User"])
 
 
 def make_user(roles: list[str]) -> str:

@@ -9,7 +9,7 @@ from frappe.model.document import Document
 from order_mgmt.erpnext_bridge.sales_order import price_order
 from order_mgmt.orders import cancellation, intake
 from order_mgmt.orders import status as order_status
-from order_mgmt.review import actions, facts
+from order_mgmt.review import facts, workflow
 
 
 class CustomerOrder(Document):
@@ -32,17 +32,21 @@ class CustomerOrder(Document):
 		amended_from: DF.Link | None
 		base_grand_total: DF.Currency
 		cancellation_reason: DF.SmallText | None
-		channel: DF.Literal[Desk, Portal, Phone, Email, Import, API]
+		channel: DF.Literal["Desk", "Portal", "Phone", "Email", "Import", "API"]
 		company: DF.Link
 		contact_person: DF.Link | None
 		conversion_rate: DF.Float
 		currency: DF.Link | None
 		customer: DF.Link
 		customer_name: DF.Data | None
+		credit_exposure: DF.Currency
+		credit_limit: DF.Currency
+		current_review_stage: DF.Link | None
 		customer_po: DF.Data | None
 		delivery_date: DF.Date
-		delivery_method: DF.Literal[Courier, Pickup, Freight]
+		delivery_method: DF.Literal["Courier", "Pickup", "Freight"]
 		duplicate_key: DF.Data | None
+		following_review_stage: DF.Link | None
 		grand_total: DF.Currency
 		hold_reasons: DF.Table[CustomerOrderHoldReason]
 		items: DF.Table[CustomerOrderItem]
@@ -50,35 +54,40 @@ class CustomerOrder(Document):
 		net_total: DF.Currency
 		notes: DF.SmallText | None
 		order_date: DF.Date
-		order_type: DF.Literal[Standard, Pre - sale, Bulk, Custom]
+		order_type: DF.Literal["Standard", "Pre-sale", "Bulk", "Custom"]
 		payment_terms_template: DF.Link | None
 		per_billed: DF.Percent
 		per_delivered: DF.Percent
 		price_list: DF.Link | None
-		priority: DF.Literal["", Normal, High, Urgent]
+		priority: DF.Literal["", "Normal", "High", "Urgent"]
 		review_comment: DF.SmallText | None
-		review_decision: DF.Literal["", Auto - approved, "Held for Review", Approved, Rejected]
+		review_route: DF.Data | None
+		review_decision: DF.Literal[
+			"", "Auto-approved", "Held for Review", "Approved", "Rejected", "Returned for Changes"
+		]
 		reviewed_by: DF.Link | None
 		reviewed_on: DF.Datetime | None
 		sales_order: DF.Link | None
 		shipping_address: DF.SmallText | None
 		shipping_address_name: DF.Link | None
 		status: DF.Literal[
-			Draft,
+			"Draft",
 			"Pending Review",
-			Approved,
-			Rejected,
+			"Returned for Changes",
+			"Approved",
+			"Rejected",
 			"On Hold",
-			Cancelled,
+			"Cancelled",
 			"To Deliver",
 			"Partly Delivered",
-			Delivered,
-			Completed,
+			"Delivered",
+			"Completed",
 		]
 		taxes: DF.Table[SalesTaxesandCharges]
 		taxes_and_charges: DF.Link | None
 		total_qty: DF.Float
 		total_taxes_and_charges: DF.Currency
+		workflow_state: DF.Link | None
 	# end: auto-generated types
 
 	def validate(self):
@@ -92,6 +101,7 @@ class CustomerOrder(Document):
 		intake.set_default_priority(self)
 		intake.set_duplicate_key(self)
 		self.set_draft_status()
+		self.set_review_route()
 
 	def set_prices_and_totals(self):
 		"""Prices, taxes and totals always come from ERPNext, whatever the client sent."""
@@ -101,13 +111,24 @@ class CustomerOrder(Document):
 		if self.docstatus == 0:
 			self.status = order_status.DRAFT
 
+	def set_review_route(self):
+		"""Which review stages the order needs, kept current while it is a draft (the workflow's
+		transition conditions read it)."""
+		if self.docstatus == 0:
+			facts.compute_route(self)
+
 	def before_submit(self):
 		intake.validate_not_duplicate(self)
-		facts.run_automatic_review(self)
+		workflow.before_submit(self)
 
 	def on_submit(self):
-		if self.review_decision == "Auto-approved":
-			actions.auto_approve_on_submit(self)
+		workflow.on_submit(self)
+
+	def before_update_after_submit(self):
+		workflow.before_update_after_submit(self)
+
+	def on_update_after_submit(self):
+		workflow.on_update_after_submit(self)
 
 	def before_cancel(self):
 		cancellation.validate_cancellation(self)

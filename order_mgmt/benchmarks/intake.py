@@ -1,0 +1,388 @@
+"""Benchmark: a Customer Order's intake to its approved Sales Order, against a plain ERPNext Sales Order.
+
+Run it on a site with ERPNext set up (the test site will do):
+
+  bench --site test-order-mgmt.localhost execute order_mgmt.benchmarks.intake.run --kwargs '{"orders": 30}'
+
+or scripts/benchmark.sh. On the same data (one known customer, 10 lines of distinct stocked items
+with prices) it measures, order by order and alternating between the two:
+
+- (a) a Sales Order built directly, inserted and submitted: the baseline;
+- (b) a Customer Order inserted (validation, ERPNext pricing) and submitted (automatic review,
+  auto-approval, Sales Order created and submitted): the full intake; also split into its
+  insert and submit, (c).
+
+For each it reports the median and p90 wall time per order and the SQL statements per order
+(calls to frappe.db.sql, split into SELECT, writes and other statements such as savepoints).
+
+Nothing it makes is kept: the whole run is one transaction, rolled back at the end (a commit
+attempted during the run aborts it), and the rollback is checked before the results are returned.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import frappe
+from erpnext.controllers.accounts_controller import (
+	get_default_taxes_and_charges,
+	get_taxes_and_charges,
+)
+from frappe.utils import add_days, cint, flt, nowdate
+
+from order_mgmt.tests.utils import company, make_customer, make_item, order_doc, warehouse
+
+LINES = 10
+QTY_PER_LINE = 2
+SETTINGS = "Order Management Settings"
+TAX_TEMPLATE = "Sales Taxes and Charges Template"
+BASELINE, INTAKE = "a", "b"
+LABELS = {
+	"a": "(a) Sales Order insert+submit",
+	"a.insert": "    (a) insert",
+	"a.submit": "    (a) submit",
+	"b": "(b) Customer Order -> approved SO",
+	"b.insert": "    (c) CO insert",
+	"b.submit": "    (c) CO submit (review + SO)",
+}
+WRITE_STATEMENTS = {"insert", "update", "delete", "replace"}
+READ_STATEMENTS = {"select", "with"}
+COUNTED_DOCTYPES = ("Sales Order", "Customer Order", "Customer", "Item", "Stock Entry", "Sales Invoice")
+
+
+class BenchmarkError(Exception):
+	pass
+
+
+@dataclass
+class Data:
+	customer: str
+	company: str
+	warehouse: str
+	lines: list[dict]
+	"""item_code, qty, rate: the same lines for both scenarios."""
+	items: list[str]
+	taxes_and_charges: str | None
+	"""The company's default template, which the Customer Order applies (and ERPNext's form would)."""
+	taxes: list[dict]
+
+
+@dataclass
+class Recorder:
+	"""Counts frappe.db.sql calls while `active` is set; refuses commits all the time."""
+
+	active: Counter | None = None
+	samples: dict[str, list[tuple[float, Counter]]] = field(default_factory=dict)
+	created: dict[str, list[str]] = field(default_factory=dict)
+
+	def timed(self, call: Callable[[], object]) -> tuple[float, Counter]:
+		"""Wall time and statements of one call."""
+		self.active = Counter()
+		start = time.perf_counter()
+		try:
+			call()
+		finally:
+			elapsed = time.perf_counter() - start
+			queries, self.active = self.active, None
+		return elapsed, queries
+
+	def record(self, key: str | None, phases: list[tuple[float, Counter]]) -> None:
+		"""Store each phase of one order and their sum under `key` (None: a warm-up order)."""
+		if not key:
+			return
+		for name, sample in zip(("insert", "submit"), phases, strict=True):
+			self.samples.setdefault(f"{key}.{name}", []).append(sample)
+		total = Counter()
+		for _, queries in phases:
+			total.update(queries)
+		self.samples.setdefault(key, []).append((sum(seconds for seconds, _ in phases), total))
+
+	def created_doc(self, doctype: str, name: str) -> None:
+		self.created.setdefault(doctype, []).append(name)
+
+
+def statement_kind(query: object) -> str:
+	text = str(query).lstrip().lstrip("(").lstrip()
+	while text.startswith("/*"):
+		text = text.partition("*/")[2].lstrip().lstrip("(").lstrip()
+	verb = text.split(None, 1)[0].lower() if text else ""
+	if verb in READ_STATEMENTS:
+		return "select"
+	if verb in WRITE_STATEMENTS:
+		return "write"
+	if verb == "commit":
+		return "commit"
+	return "other"
+
+
+@contextmanager
+def instrumented_db(recorder: Recorder) -> Iterator[None]:
+	"""Wrap the database class's sql() (as FrappeTestCase.assertQueryCount does) and commit()."""
+	db_class = frappe.db.__class__
+	original_sql, original_commit = db_class.sql, db_class.commit
+
+	def sql(self, query, *args, **kwargs):
+		kind = statement_kind(query)
+		if kind == "commit":
+			raise BenchmarkError(f"A COMMIT was issued during the benchmark: {str(query)[:200]}")
+		if recorder.active is not None and kwargs.get("run", True):
+			recorder.active[kind] += 1
+		return original_sql(self, query, *args, **kwargs)
+
+	def commit(self):
+		raise BenchmarkError("frappe.db.commit() was called during the benchmark; nothing may be committed")
+
+	db_class.sql, db_class.commit = sql, commit
+	try:
+		yield
+	finally:
+		db_class.sql, db_class.commit = original_sql, original_commit
+
+
+def make_data(stock_per_item: float) -> Data:
+	customer = make_customer()
+	items = [
+		make_item(rate=100.0 + 10 * index, stock_qty=stock_per_item, valuation_rate=40.0)
+		for index in range(LINES)
+	]
+	rates = dict(
+		frappe.get_all(
+			"Item Price",
+			filters={"item_code": ("in", items), "price_list": "Standard Selling"},
+			fields=["item_code", "price_list_rate"],
+			as_list=True,
+		)
+	)
+	lines = [{"item_code": item, "qty": QTY_PER_LINE, "rate": flt(rates[item])} for item in items]
+	company_name = company()
+	template = get_default_taxes_and_charges(TAX_TEMPLATE, company=company_name).get("taxes_and_charges")
+	return Data(
+		customer=customer,
+		company=company_name,
+		warehouse=warehouse(),
+		lines=lines,
+		items=items,
+		taxes_and_charges=template,
+		taxes=get_taxes_and_charges(TAX_TEMPLATE, template) if template else [],
+	)
+
+
+def settings_for_auto_approval() -> dict:
+	"""Turn off, inside this transaction only, the settings that would hold every benchmark order.
+
+	The data passes the other checks by construction: no credit limit, stock well above demand,
+	list-price rates (no discount, margin above cost), a customer with a prior invoice, and a
+	distinct PO reference per order (the duplicate guard). Nothing is written when the settings
+	already let the orders through.
+	"""
+	settings = frappe.get_doc(SETTINGS)
+	overrides = {}
+	if not cint(settings.auto_approve):
+		overrides["auto_approve"] = 1
+	if flt(settings.max_order_value_without_review):
+		overrides["max_order_value_without_review"] = 0
+	if overrides:
+		settings.update(overrides)
+		settings.save(ignore_permissions=True)
+	return overrides
+
+
+def baseline_order(data: Data, recorder: Recorder, key: str | None, po_no: str) -> dict:
+	"""(a): the Sales Order ERPNext users would enter themselves, with the same customer, lines and rates."""
+	delivery_date = add_days(nowdate(), 5)
+	holder = {}
+
+	def insert():
+		so = frappe.get_doc(
+			{
+				"doctype": "Sales Order",
+				"customer": data.customer,
+				"company": data.company,
+				"order_type": "Sales",
+				"transaction_date": nowdate(),
+				"delivery_date": delivery_date,
+				"po_no": po_no,
+				"taxes_and_charges": data.taxes_and_charges,
+				"taxes": [dict(tax) for tax in data.taxes],
+				"items": [
+					{**line, "warehouse": data.warehouse, "delivery_date": delivery_date}
+					for line in data.lines
+				],
+			}
+		)
+		so.insert()
+		holder["so"] = so
+
+	phases = [recorder.timed(insert), recorder.timed(lambda: holder["so"].submit())]
+	recorder.record(key, phases)
+	so = holder["so"]
+	recorder.created_doc("Sales Order", so.name)
+	row = frappe.db.get_value("Sales Order", so.name, ["docstatus", "status", "grand_total"], as_dict=True)
+	if row.docstatus != 1:
+		raise BenchmarkError(f"Baseline Sales Order {so.name} is not submitted: {row}")
+	return row
+
+
+def intake_order(data: Data, recorder: Recorder, key: str | None, po_no: str) -> dict:
+	"""(b): a Customer Order through validation, pricing, review and auto-approval to its Sales Order."""
+	holder = {}
+
+	def insert():
+		order = order_doc(data.customer, data.lines, customer_po=po_no)
+		order.insert()
+		holder["order"] = order
+
+	phases = [recorder.timed(insert), recorder.timed(lambda: holder["order"].submit())]
+	recorder.record(key, phases)
+	name = holder["order"].name
+	recorder.created_doc("Customer Order", name)
+	row = frappe.db.get_value(
+		"Customer Order", name, ["status", "review_decision", "sales_order", "grand_total"], as_dict=True
+	)
+	if row.sales_order:
+		recorder.created_doc("Sales Order", row.sales_order)
+	so = row.sales_order and frappe.db.get_value(
+		"Sales Order", row.sales_order, ["docstatus", "status", "grand_total"], as_dict=True
+	)
+	if row.status != "To Deliver" or not so or so.docstatus != 1:
+		reasons = frappe.get_all(
+			"Customer Order Hold Reason", filters={"parent": name}, fields=["rule", "message"]
+		)
+		raise BenchmarkError(
+			f"Customer Order {name} did not reach an approved Sales Order: status {row.status!r}, "
+			f"decision {row.review_decision!r}, sales_order {row.sales_order!r}, hold reasons {reasons}"
+		)
+	return so
+
+
+def percentile(values: list[float], fraction: float) -> float:
+	"""Nearest-rank percentile."""
+	ordered = sorted(values)
+	return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def summarise(samples: list[tuple[float, Counter]]) -> dict:
+	milliseconds = [seconds * 1000 for seconds, _ in samples]
+	totals = [sum(queries.values()) for _, queries in samples]
+	count = len(samples)
+	return {
+		"median_ms": round(statistics.median(milliseconds), 1),
+		"p90_ms": round(percentile(milliseconds, 0.9), 1),
+		"mean_ms": round(statistics.fmean(milliseconds), 1),
+		"queries": round(sum(totals) / count, 1),
+		"queries_min": min(totals),
+		"queries_max": max(totals),
+		"select": round(sum(queries["select"] for _, queries in samples) / count, 1),
+		"write": round(sum(queries["write"] for _, queries in samples) / count, 1),
+		"other": round(sum(queries["other"] for _, queries in samples) / count, 1),
+	}
+
+
+def print_table(results: dict, ratios: dict, orders: int, warmup: int) -> None:
+	header = (
+		f"{'per order':<36}{'median ms':>10}{'p90 ms':>9}{'queries':>9}{'select':>8}{'write':>7}{'other':>7}"
+	)
+	print(f"\nIntake benchmark: {orders} orders per scenario after {warmup} warm-up, {LINES} lines each")
+	print(header)
+	print("-" * len(header))
+	for key in ("a", "a.insert", "a.submit", "b", "b.insert", "b.submit"):
+		row = results[key]
+		print(
+			f"{LABELS[key]:<36}{row['median_ms']:>10.1f}{row['p90_ms']:>9.1f}{row['queries']:>9.1f}"
+			f"{row['select']:>8.1f}{row['write']:>7.1f}{row['other']:>7.1f}"
+		)
+	print(
+		f"\n(b)/(a): time x{ratios['median_time']:.2f} (median), x{ratios['p90_time']:.2f} (p90); "
+		f"queries x{ratios['queries']:.2f} (select x{ratios['select']:.2f}, write x{ratios['write']:.2f})\n"
+	)
+
+
+def counts() -> dict[str, int]:
+	return {doctype: frappe.db.count(doctype) for doctype in COUNTED_DOCTYPES}
+
+
+def check_rolled_back(recorder: Recorder, before: dict[str, int]) -> dict:
+	"""After the rollback none of the run's documents may exist (counts are shown, not enforced:
+	someone else may be adding documents to the site meanwhile)."""
+	left = {
+		doctype: [name for name in names if frappe.db.exists(doctype, name)]
+		for doctype, names in recorder.created.items()
+	}
+	left = {doctype: names for doctype, names in left.items() if names}
+	if left:
+		raise BenchmarkError(f"Documents of the run are still there after the rollback: {left}")
+	after = counts()
+	return {
+		"documents_checked": sum(len(names) for names in recorder.created.values()),
+		"counts_before": before,
+		"counts_after": after,
+		"counts_unchanged": before == after,
+	}
+
+
+def run(orders: int = 30, warmup: int = 3) -> dict:
+	"""Benchmark `orders` orders of each scenario after `warmup` unmeasured ones; returns the results."""
+	orders, warmup = cint(orders), cint(warmup)
+	if orders < 1:
+		raise BenchmarkError("orders must be at least 1")
+	frappe.set_user("Administrator")
+	frappe.db.rollback()  # start from a clean transaction
+	before = counts()
+	recorder = Recorder()
+	totals: dict[str, set[float]] = {BASELINE: set(), INTAKE: set()}
+	overrides: dict = {}
+	data: Data | None = None
+	try:
+		with instrumented_db(recorder):
+			overrides = settings_for_auto_approval()
+			# Both scenarios draw stock (projected qty) from the same items: keep well clear of shortage.
+			data = make_data(stock_per_item=QTY_PER_LINE * (orders + warmup) * 2 + 1000)
+			recorder.created_doc("Customer", data.customer)
+			for item in data.items:
+				recorder.created_doc("Item", item)
+			for index in range(warmup + orders):
+				measured = index >= warmup
+				# Alternate which scenario goes first, so neither always runs on the other's warm caches.
+				sequence = (BASELINE, INTAKE) if index % 2 == 0 else (INTAKE, BASELINE)
+				for scenario in sequence:
+					po_no = f"BENCH-{scenario}-{index}-{frappe.generate_hash(length=6)}"
+					make = baseline_order if scenario == BASELINE else intake_order
+					so = make(data, recorder, scenario if measured else None, po_no)
+					totals[scenario].add(flt(so.grand_total))
+	finally:
+		frappe.db.rollback()
+		frappe.clear_document_cache(SETTINGS, SETTINGS)
+		if data:
+			frappe.clear_document_cache("Customer", data.customer)
+			for item in data.items:
+				frappe.clear_document_cache("Item", item)
+	rollback = check_rolled_back(recorder, before)
+
+	if len(totals[BASELINE] | totals[INTAKE]) != 1:
+		raise BenchmarkError(f"The two scenarios made Sales Orders of different totals: {totals}")
+	results = {key: summarise(recorder.samples[key]) for key in LABELS}
+	a, b = results[BASELINE], results[INTAKE]
+	ratios = {
+		"median_time": round(b["median_ms"] / a["median_ms"], 2),
+		"p90_time": round(b["p90_ms"] / a["p90_ms"], 2),
+		"queries": round(b["queries"] / a["queries"], 2),
+		"select": round(b["select"] / a["select"], 2),
+		"write": round(b["write"] / a["write"], 2),
+	}
+	print_table(results, ratios, orders, warmup)
+	return {
+		"orders": orders,
+		"warmup": warmup,
+		"lines_per_order": LINES,
+		"sales_order_grand_total": totals[BASELINE].pop(),
+		"settings_overridden_in_transaction": overrides,
+		"results": {LABELS[key].strip(): value for key, value in results.items()},
+		"ratios_b_over_a": ratios,
+		"rollback": rollback,
+	}

@@ -1,0 +1,31 @@
+# Copyright (c) 2026, order_mgmt contributors
+# For license information, please see license.txt
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+
+
+class OrderReviewLockedError(frappe.ValidationError):
+	pass
+
+
+class OrderReview(Document):
+	"""One stage's review of a Customer Order: pending until decided, then never edited again."""
+
+	def validate(self):
+		self.validate_not_decided_before()
+
+	def validate_not_decided_before(self):
+		before = self.get_doc_before_save()
+		if before and before.decision != "Pending":
+			frappe.throw(
+				_("Order Review {0} was decided ({1}) and can no longer be changed").format(
+					self.name, _(before.decision)
+				),
+				OrderReviewLockedError,
+			)
+
+	def on_trash(self):
+		if self.decision != "Pending" and not frappe.flags.in_uninstall:
+			frappe.throw(_("A decided Order Review is part of the audit trail and cannot be deleted"))

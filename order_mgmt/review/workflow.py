@@ -1,0 +1,315 @@
+"""Multi-level review on the Customer Order workflow (fixture "Customer Order Review").
+
+The Frappe Workflow gives the states, buttons and roles; this module keeps it honest:
+which stage an order waits for (current/following stage fields the transition conditions
+read), the Order Review record of every decision, the four-eyes principle, comments on
+rejection and return, and "already decided" for concurrent reviewers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import frappe
+from frappe import _
+from frappe.model.workflow import apply_workflow
+from frappe.utils import add_to_date, cint, flt, now_datetime
+
+from order_mgmt.orders import status as order_status
+from order_mgmt.review import notifications
+from order_mgmt.review.engine import next_stages
+from order_mgmt.review.facts import hold_reasons_as_checks, route_of
+from order_mgmt.settings import get_settings
+
+if TYPE_CHECKING:
+	from order_mgmt.order_mgmt.doctype.customer_order.customer_order import CustomerOrder
+
+DRAFT = "Draft"
+APPROVED = "Approved"
+REJECTED = "Rejected"
+RETURNED = "Returned for Changes"
+ON_HOLD = "On Hold"
+CANCELLED = "Cancelled"
+
+DECISION_OF_STATE = {REJECTED: "Rejected", RETURNED: "Returned for Changes"}
+COMMENT_REQUIRED = ("Rejected", "Returned for Changes")
+
+
+class ReviewError(frappe.ValidationError):
+	pass
+
+
+class AlreadyDecidedError(ReviewError):
+	"""Someone else decided (or the order moved on) first."""
+
+
+class FourEyesError(ReviewError):
+	"""The same person may not create and review, or approve two stages of, one order."""
+
+
+class RouteChangedError(ReviewError):
+	pass
+
+
+def stage_states() -> dict[str, str]:
+	"""Order Review Stage -> the workflow state an order is in while it waits for that stage."""
+	return dict(frappe.get_all("Order Review Stage", fields=["name", "workflow_state"], as_list=True))
+
+
+def stage_of_state(state: str | None) -> str | None:
+	return next((stage for stage, s in stage_states().items() if s == state), None)
+
+
+def expected_state(order: CustomerOrder) -> str:
+	if order.current_review_stage:
+		return stage_states().get(order.current_review_stage) or order.current_review_stage
+	return APPROVED
+
+
+def is_workflow_active() -> bool:
+	return bool(frappe.get_meta("Customer Order").get_workflow())
+
+
+# --- submit -----------------------------------------------------------------------------------
+
+
+def before_submit(order: CustomerOrder) -> None:
+	expected = expected_state(order)
+	if order.workflow_state in (None, "", DRAFT) or not is_workflow_active():
+		order.workflow_state = expected  # a programmatic submit, not a workflow action
+	elif order.workflow_state != expected:
+		frappe.throw(
+			_(
+				"The review this order needs changed since it was saved (now: {0}). Save the order and submit it again."
+			).format(order.review_route or _("none")),
+			RouteChangedError,
+		)
+	if order.current_review_stage:
+		order.status = order_status.PENDING_REVIEW
+		order.review_decision = "Held for Review"
+	else:
+		order.status = order_status.APPROVED
+		order.review_decision = "Auto-approved"
+		order.reviewed_on = now_datetime()
+
+
+def on_submit(order: CustomerOrder) -> None:
+	if order.current_review_stage:
+		open_review(order, order.current_review_stage)
+	else:
+		from order_mgmt.review.actions import auto_approve_on_submit
+
+		auto_approve_on_submit(order)
+
+
+def open_review(order: CustomerOrder, stage: str) -> str:
+	"""An order enters a stage: a pending Order Review record, and ToDos for the stage's reviewers."""
+	stage_doc = frappe.get_cached_doc("Order Review Stage", stage)
+	requested_on = now_datetime()
+	hours = flt(stage_doc.sla_hours) or flt(get_settings().default_sla_hours) or 24
+	review = frappe.get_doc(
+		{
+			"doctype": "Order Review",
+			"customer_order": order.name,
+			"customer": order.customer,
+			"stage": stage,
+			"decision": "Pending",
+			"requested_on": requested_on,
+			"sla_due": add_to_date(requested_on, hours=hours),
+			"changes": changes_since_amended_order(order),
+		}
+	)
+	review.insert(ignore_permissions=True)
+	notifications.assign_stage_reviewers(order, stage_doc)
+	return review.name
+
+
+def changes_since_amended_order(order: CustomerOrder) -> str | None:
+	"""Frappe's version diff between the amended order and this one, as readable lines."""
+	if not order.amended_from:
+		return None
+	from frappe.core.doctype.version.version import get_diff
+
+	original = frappe.get_doc("Customer Order", order.amended_from)
+	diff = get_diff(original, order, compare_cancelled=True) or {}
+	ignored = {"status", "workflow_state", "review_route", "current_review_stage", "following_review_stage"}
+	lines = [
+		f"{frappe.bold(_(order.meta.get_label(field)))}: {old} → {new}"
+		for field, old, new in diff.get("changed", [])
+		if field not in ignored
+	]
+	item_meta = frappe.get_meta("Customer Order Item")
+	for table, row_index, _row_name, changes in diff.get("row_changed", []):
+		if table == "items":
+			for field, old, new in changes:
+				label = _(item_meta.get_label(field))
+				lines.append(f"{_('Row {0}').format(row_index + 1)} {label}: {old} → {new}")
+	for table, row in diff.get("added", []):
+		if table == "items":
+			lines.append(_("Row added: {0}").format(row.get("item_code")))
+	for table, row in diff.get("removed", []):
+		if table == "items":
+			lines.append(_("Row removed: {0}").format(row.get("item_code")))
+	return "\n".join(lines) or _("No changes to the order's fields")
+
+
+# --- transitions on a submitted order ---------------------------------------------------------
+
+
+def before_update_after_submit(order: CustomerOrder) -> None:
+	before = order.get_doc_before_save()
+	old_state, new_state = (before.workflow_state if before else None), order.workflow_state
+	if not before or old_state == new_state:
+		return
+	# Concurrent reviewers queue on the row lock; the later one finds the state moved on.
+	locked_state = frappe.db.get_value("Customer Order", order.name, "workflow_state", for_update=True)
+	if locked_state != old_state:
+		raise_already_decided(order.name, locked_state)
+
+	stage = stage_of_state(old_state)
+	user = frappe.session.user
+	transition = frappe._dict(old=old_state, new=new_state, stage=stage, decision=None, comment=None)
+	comment = (frappe.flags.get("order_review_comment") or "").strip() or None
+	if stage and new_state != ON_HOLD:
+		decision = DECISION_OF_STATE.get(new_state, "Approved")
+		if decision in COMMENT_REQUIRED and not comment:
+			frappe.throw(
+				_("Give a comment to say why the order is {0}").format(_(decision).lower()),
+				ReviewError,
+				title=_("Comment Required"),
+			)
+		check_four_eyes(order, stage, user, decision)
+		record_decision(order, stage, decision, user, comment)
+		transition.update(decision=decision, comment=comment)
+		if decision == "Approved":
+			approved = approved_stages(order.name) | {stage}
+			order.current_review_stage, order.following_review_stage = next_stages(route_of(order), approved)
+		order.review_decision = "Approved" if decision == "Approved" else decision
+		order.reviewed_by = user
+		order.reviewed_on = now_datetime()
+		order.review_comment = comment
+
+	order.status = status_of_state(new_state, order)
+	order.flags.review_transition = transition
+
+
+def on_update_after_submit(order: CustomerOrder) -> None:
+	transition = order.flags.pop("review_transition", None)
+	if not transition:
+		return
+	if transition.decision:
+		notifications.close_stage_assignments(order)
+		notifications.notify_owner_of_decision(
+			order, transition.stage, transition.decision, transition.comment
+		)
+	new_stage = stage_of_state(transition.new)
+	if new_stage and transition.old != ON_HOLD:
+		open_review(order, new_stage)
+	if transition.new == APPROVED and not order.sales_order:
+		from order_mgmt.review.actions import hand_off
+
+		hand_off(order)
+
+
+def status_of_state(state: str, order: CustomerOrder) -> str:
+	if stage_of_state(state):
+		return order_status.PENDING_REVIEW
+	return {
+		APPROVED: order.status if order.status in order_status.FULFILMENT else order_status.APPROVED,
+		REJECTED: order_status.REJECTED,
+		RETURNED: order_status.RETURNED_FOR_CHANGES,
+		ON_HOLD: order_status.ON_HOLD,
+	}.get(state, order.status)
+
+
+def check_four_eyes(order: CustomerOrder, stage: str, user: str, decision: str) -> None:
+	"""Enforced here, on the server, for every user (System Managers included) unless settings allow."""
+	settings = get_settings()
+	if user == order.owner and not cint(settings.allow_self_approval):
+		frappe.throw(
+			_("You created {0}, so another person must review it (four-eyes principle)").format(order.name),
+			FourEyesError,
+			title=_("Four-Eyes Principle"),
+		)
+	if decision == "Approved" and not cint(settings.allow_multi_stage_approval):
+		other_stage = frappe.db.get_value(
+			"Order Review",
+			{"customer_order": order.name, "reviewer": user, "decision": "Approved", "stage": ("!=", stage)},
+			"stage",
+		)
+		if other_stage:
+			frappe.throw(
+				_("You approved the {0} stage of {1}; another person must approve the {2} stage").format(
+					_(other_stage), order.name, _(stage)
+				),
+				FourEyesError,
+				title=_("Four-Eyes Principle"),
+			)
+
+
+def approved_stages(order_name: str) -> set[str]:
+	return set(
+		frappe.get_all(
+			"Order Review", filters={"customer_order": order_name, "decision": "Approved"}, pluck="stage"
+		)
+	)
+
+
+def record_decision(order: CustomerOrder, stage: str, decision: str, user: str, comment: str | None) -> str:
+	name = frappe.db.get_value(
+		"Order Review", {"customer_order": order.name, "stage": stage, "decision": "Pending"}, "name"
+	)
+	review = frappe.get_doc("Order Review", name) if name else frappe.new_doc("Order Review")
+	review.update(
+		{
+			"customer_order": order.name,
+			"customer": order.customer,
+			"stage": stage,
+			"decision": decision,
+			"reviewer": user,
+			"decided_on": now_datetime(),
+			"comment": comment,
+			"requested_on": review.requested_on or now_datetime(),
+		}
+	)
+	review.set("checks", hold_reasons_as_checks(order))
+	review.flags.ignore_permissions = True
+	review.save()
+	return review.name
+
+
+def raise_already_decided(order_name: str, state: str | None) -> None:
+	frappe.throw(
+		_("{0} was already decided by someone else: it is now {1}. Reload it to see the decision.").format(
+			order_name, _(state or "")
+		),
+		AlreadyDecidedError,
+		title=_("Already Decided"),
+	)
+
+
+# --- the action endpoint (desk buttons and API) ------------------------------------------------
+
+
+@frappe.whitelist(methods=["POST"])
+def take_action(
+	name: str, action: str, comment: str | None = None, expected_state: str | None = None
+) -> dict:
+	"""Apply a workflow action with a comment. `expected_state` is the state the user saw: if the
+	order has moved on since, nothing happens and the user is told it was already decided."""
+	from order_mgmt.review.actions import atomic
+
+	if not frappe.has_permission("Customer Order", "read", name):
+		frappe.throw(_("Not permitted to read {0}").format(name), frappe.PermissionError)
+	with atomic("review_action"):
+		state = frappe.db.get_value("Customer Order", name, "workflow_state", for_update=True)
+		if state is None:
+			frappe.throw(_("Customer Order {0} does not exist").format(name), frappe.DoesNotExistError)
+		if expected_state and state != expected_state:
+			raise_already_decided(name, state)
+		frappe.flags.order_review_comment = comment
+		try:
+			doc = apply_workflow(frappe.get_doc("Customer Order", name).as_dict(), action)
+		finally:
+			frappe.flags.order_review_comment = None
+	return {"workflow_state": doc.workflow_state, "status": doc.status, "sales_order": doc.sales_order}

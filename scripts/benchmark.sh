@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Benchmarks the intake of a Customer Order to its approved Sales Order against a plain ERPNext
+# Sales Order (order_mgmt/benchmarks/intake.py) on a site with ERPNext and order_mgmt installed.
+# Everything the benchmark makes is rolled back: the site is left as it was.
+#
+# Usage: scripts/benchmark.sh [ORDERS [WARMUP]]      (default: 30 orders per scenario, 3 warm-up)
+#
+# Environment:
+#   BENCH_DIR         bench location                  (default: ~/frappe-bench)
+#   TEST_SITE         site to run on                  (default: test-order-mgmt.localhost)
+#   DB_ROOT_PASSWORD  MariaDB root password            (default: admin)
+set -euo pipefail
+
+APP_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BENCH_DIR="${BENCH_DIR:-$HOME/frappe-bench}"
+TEST_SITE="${TEST_SITE:-test-order-mgmt.localhost}"
+DB_ROOT_PASSWORD="${DB_ROOT_PASSWORD:-admin}"
+ORDERS="${1:-30}"
+WARMUP="${2:-3}"
+
+case "$ORDERS$WARMUP" in
+*[!0-9]*)
+	echo "usage: $0 [ORDERS [WARMUP]] (whole numbers)" >&2
+	exit 2
+	;;
+esac
+
+# shellcheck source=scripts/lib.sh
+source "$APP_SRC/scripts/lib.sh"
+
+if [ ! -d "$BENCH_DIR/apps/frappe" ] || [ ! -d "$BENCH_DIR/apps/erpnext" ]; then
+	echo "No Frappe + ERPNext bench at $BENCH_DIR: create one with scripts/bench-setup.sh" >&2
+	exit 1
+fi
+
+start_mariadb
+started_redis=0
+redis-cli -p "$(awk '/^port/{print $2}' "$BENCH_DIR/config/redis_cache.conf")" ping >/dev/null 2>&1 || started_redis=1
+start_redis
+stop_started_redis() { if [ $started_redis = 1 ]; then stop_redis; fi; }
+trap stop_started_redis EXIT
+
+cd "$BENCH_DIR"
+if ! bench --site "$TEST_SITE" list-apps 2>/dev/null | grep -q '^order_mgmt'; then
+	echo "order_mgmt is not installed on $TEST_SITE: run scripts/run-tests.sh once to set the site up" >&2
+	exit 1
+fi
+
+step "Intake benchmark on $TEST_SITE ($ORDERS orders per scenario, $WARMUP warm-up)"
+bench --site "$TEST_SITE" execute order_mgmt.benchmarks.intake.run \
+	--kwargs "{\"orders\": $ORDERS, \"warmup\": $WARMUP}"
