@@ -60,7 +60,15 @@ def doctype_strings() -> set[str]:
 				found |= {option for option in field["options"].split("\n") if option and "." not in option}
 	for path in (APP / "fixtures").glob("*.json"):
 		for doc in json.loads(path.read_text()):
-			for key in ("label", "description", "role_name"):
+			for key in (
+				"label",
+				"description",
+				"role_name",
+				"workflow_state_name",
+				"workflow_action_name",
+				"rule_name",
+				"stage_name",
+			):
 				if doc.get(key):
 					found.add(doc[key])
 	return {text for text in found if text.strip()}

@@ -143,7 +143,8 @@ def evaluate(rule: ReviewRule, facts: OrderFacts) -> list[HoldReason]:
 
 def next_stages(route: Iterable[str], decided: Iterable[str]) -> tuple[str | None, str | None]:
 	"""The stage awaiting a decision and the one after it, given the stages already approved."""
-	pending = [stage for stage in route if stage not in set(decided)]
+	decided = set(decided)
+	pending = [stage for stage in route if stage not in decided]
 	return (pending[0] if pending else None, pending[1] if len(pending) > 1 else None)
 
 

@@ -6,6 +6,8 @@ All stock and money moves through ERPNext's own documents.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import frappe
 from frappe.utils import add_days, nowdate
 
@@ -40,7 +42,7 @@ def make_demo_data() -> None:
 		_ensure_item(code, name, rate, valuation, qty, company, warehouse)
 	for name, vip, review, credit_limit in DEMO_CUSTOMERS:
 		_ensure_customer(name, vip, review, credit_limit, company)
-	frappe.db.set_single_value("Order Management Settings", "max_order_value_without_review", 50000)
+	frappe.db.set_value("Order Review Rule", "Large order", "threshold", 50000)
 	if not frappe.db.exists("Customer Order", {"notes": ("like", "Demo:%")}):
 		_make_demo_orders(company, warehouse)
 	frappe.db.commit()
@@ -101,78 +103,106 @@ def _ensure_customer(name, vip, review, credit_limit, company) -> None:
 	customer.insert()
 
 
-def _order(customer, company, warehouse, lines, note, **extra):
-	order = frappe.get_doc(
-		{
-			"doctype": "Customer Order",
-			"customer": customer,
-			"company": company,
-			"order_date": nowdate(),
-			"delivery_date": add_days(nowdate(), 7),
-			"channel": "Desk",
-			"notes": f"Demo: {note}",
-			"items": [
-				{"item_code": code, "qty": qty, "warehouse": warehouse, **more} for code, qty, more in lines
-			],
-			**extra,
-		}
-	)
-	order.insert()
+DEMO_PASSWORD = "demo1234"
+DEMO_USERS = (
+	# email, first name, roles
+	("clerk@order-demo.example", "Clara Clerk", ["Order Clerk", "Sales User", "Stock User"]),
+	("sales.reviewer@order-demo.example", "Sam Sales", ["Sales Reviewer", "Sales User"]),
+	("finance.reviewer@order-demo.example", "Fiona Finance", ["Finance Reviewer", "Accounts User"]),
+	("warehouse.reviewer@order-demo.example", "Wang Warehouse", ["Warehouse Reviewer", "Stock User"]),
+	("manager@order-demo.example", "Mia Manager", ["Order Manager", "Sales Manager", "Stock User"]),
+)
+CLERK, SALES, FINANCE, WAREHOUSE, MANAGER = (user[0] for user in DEMO_USERS)
+
+
+def _ensure_users() -> None:
+	for email, name, roles in DEMO_USERS:
+		if frappe.db.exists("User", email):
+			continue
+		user = frappe.get_doc(
+			{
+				"doctype": "User",
+				"email": email,
+				"first_name": name,
+				"send_welcome_email": 0,
+				"new_password": DEMO_PASSWORD,
+			}
+		)
+		user.insert(ignore_permissions=True)
+		user.add_roles(*roles)
+
+
+@contextmanager
+def _as(user: str):
+	previous = frappe.session.user
+	frappe.set_user(user)
+	try:
+		yield
+	finally:
+		frappe.set_user(previous)
+
+
+def _order(customer, company, warehouse, lines, note, submit=False, **extra):
+	with _as(CLERK):
+		order = frappe.get_doc(
+			{
+				"doctype": "Customer Order",
+				"customer": customer,
+				"company": company,
+				"order_date": nowdate(),
+				"delivery_date": add_days(nowdate(), 7),
+				"channel": "Desk",
+				"notes": f"Demo: {note}",
+				"items": [
+					{"item_code": code, "qty": qty, "warehouse": warehouse, **more} for code, qty, more in lines
+				],
+				**extra,
+			}
+		)
+		order.insert()
+		if submit:
+			order.submit()
+	order.reload()
+	return order
+
+
+def _act(user, order, action, comment=None):
+	from order_mgmt.review.workflow import take_action
+
+	with _as(user):
+		take_action(order.name, action, comment, expected_state=order.workflow_state)
+	order.reload()
 	return order
 
 
 def _make_demo_orders(company, warehouse) -> None:
 	from erpnext.selling.doctype.sales_order.sales_order import make_delivery_note
 
-	from order_mgmt.review.actions import approve_order, reject_order
-
-	# A first invoice makes Shanghai Teahouse a known customer, so its orders can auto-approve.
-	known = _order(
-		"Shanghai Teahouse Ltd.",
-		company,
-		warehouse,
-		[("OM-TEA-250", 10, {})],
-		"first order, delivered and invoiced",
-	)
-	known.submit()
-	approve_order(known.name, "Demo approval of a new customer's first order")
-	known.reload()
-	_deliver_and_invoice(known.sales_order)
+	_ensure_users()
+	# A new customer's first order: finance reviews it, then it is delivered and invoiced.
+	first = _order("Shanghai Teahouse Ltd.", company, warehouse, [("OM-TEA-250", 10, {})], "first order, reviewed by finance, delivered and invoiced", submit=True)
+	_act(FINANCE, first, "Approve", "First order: terms checked")
+	_deliver_and_invoice(first.sales_order)
 
 	_order("Shanghai Teahouse Ltd.", company, warehouse, [("OM-MUG-01", 12, {})], "draft, not yet submitted")
-
-	auto = _order(
-		"Shanghai Teahouse Ltd.",
-		company,
-		warehouse,
-		[("OM-TEA-250", 20, {}), ("OM-MUG-01", 20, {})],
-		"auto-approved",
-		customer_po="PO-DEMO-1",
-	)
-	auto.submit()
-
-	delivered = _order(
-		"Shanghai Teahouse Ltd.", company, warehouse, [("OM-KETTLE-1", 2, {})], "auto-approved and delivered"
-	)
-	delivered.submit()
-	delivered.reload()
+	_order("Shanghai Teahouse Ltd.", company, warehouse, [("OM-TEA-250", 20, {}), ("OM-MUG-01", 20, {})], "auto-approved", submit=True, customer_po="PO-DEMO-1")
+	delivered = _order("Shanghai Teahouse Ltd.", company, warehouse, [("OM-KETTLE-1", 2, {})], "auto-approved and delivered", submit=True)
 	if delivered.sales_order:
 		dn = make_delivery_note(delivered.sales_order)
 		dn.insert()
 		dn.submit()
 
-	held = _order(
-		"Beijing Gifts Co.",
-		company,
-		warehouse,
-		[("OM-SET-GIFT", 8, {"discount_percentage": 15})],
-		"held: stock short and discount",
-	)
-	held.submit()
+	# Short of stock and discounted: sales approved the discount, the warehouse has to decide.
+	held = _order("Beijing Gifts Co.", company, warehouse, [("OM-SET-GIFT", 8, {"discount_percentage": 15})], "sales approved, waiting for the warehouse", submit=True, priority="Urgent")
+	_act(SALES, held, "Approve", "Strategic customer: discount agreed")
 
-	rejected = _order("Hangzhou Newcomer Store", company, warehouse, [("OM-KETTLE-1", 1, {})], "rejected")
-	rejected.submit()
-	reject_order(rejected.name, "Demo: customer could not confirm the delivery address")
+	_order("Beijing Gifts Co.", company, warehouse, [("OM-KETTLE-1", 3, {"discount_percentage": 12})], "waiting for sales review", submit=True)
+
+	returned = _order("Beijing Gifts Co.", company, warehouse, [("OM-SET-GIFT", 6, {})], "returned for changes by the warehouse", submit=True, order_type="Custom")
+	_act(WAREHOUSE, returned, "Return for Changes", "Only 5 gift sets can be made this month: reduce to 5")
+
+	rejected = _order("Hangzhou Newcomer Store", company, warehouse, [("OM-KETTLE-1", 1, {})], "rejected by finance", submit=True)
+	_act(FINANCE, rejected, "Reject", "Customer could not confirm the delivery address")
 
 
 def _deliver_and_invoice(sales_order: str) -> None:

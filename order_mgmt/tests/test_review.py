@@ -392,7 +392,7 @@ class TestAlerts(FrappeTestCase):
 			),
 		)
 		self.assertIn(
-			reviewer("Warehouse"),
+			warehouse,
 			frappe.get_all(
 				"ToDo", filters={"reference_name": order.name, "status": "Open"}, pluck="allocated_to"
 			),

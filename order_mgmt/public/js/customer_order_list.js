@@ -12,6 +12,7 @@ frappe.listview_settings["Customer Order"] = {
 	colours: {
 		Draft: "red",
 		"Pending Review": "orange",
+		"Returned for Changes": "orange",
 		Approved: "blue",
 		Rejected: "red",
 		"On Hold": "yellow",

@@ -2,10 +2,14 @@
 // For license information, please see license.txt
 
 // Prices, taxes and totals are computed on the server on save (order_mgmt.erpnext_bridge.sales_order),
-// so this script only sets defaults, filters links and offers the review and cancellation actions.
+// so this script only sets defaults, filters links, shows where the review stands and asks for
+// the comment that review actions of the "Customer Order Review" workflow carry.
 
-const CO_REVIEW_OPEN = ["Pending Review", "On Hold"]; // order_mgmt.orders.status.REVIEW_OPEN
-const CO_APPROVER_ROLES = ["Order Manager", "System Manager"]; // order_mgmt.review.actions.APPROVER_ROLES
+// Workflow actions left to Frappe's own apply_workflow call: they submit the form as it is.
+// Every other action goes through order_mgmt.review.workflow.take_action with a comment.
+const CO_PLAIN_WORKFLOW_ACTIONS = ["Submit", "Submit for Review"];
+// order_mgmt.review.workflow.COMMENT_REQUIRED, and a cancellation needs its reason.
+const CO_COMMENT_REQUIRED_ACTIONS = ["Reject", "Return for Changes", "Cancel"];
 
 // Header fields defaulted from the customer (erpnext.accounts.party.get_party_details).
 const CO_PARTY_DEFAULT_FIELDS = [
@@ -33,10 +37,6 @@ frappe.ui.form.on("Customer Order", {
 		frm.set_query("price_list", () => ({ filters: { selling: 1, enabled: 1 } }));
 		frm.set_query("shipping_address_name", () => co_customer_link_query(frm, "address_query"));
 		frm.set_query("contact_person", () => co_customer_link_query(frm, "contact_query"));
-
-		// The standard Cancel button would cancel without a reason (and offer to cancel the Sales
-		// Order on its own first); send it through the same reason prompt as "Cancel Order".
-		frm.savecancel = () => co_prompt_cancel(frm);
 	},
 
 	onload(frm) {
@@ -52,13 +52,6 @@ frappe.ui.form.on("Customer Order", {
 
 		co_show_status_intro(frm);
 
-		if (frm.doc.docstatus === 1) {
-			co_add_review_buttons(frm);
-			if (frm.doc.status !== "Cancelled" && frm.has_perm("cancel")) {
-				frm.add_custom_button(__("Cancel Order"), () => co_prompt_cancel(frm));
-			}
-		}
-
 		if (frm.doc.sales_order) {
 			frm.add_custom_button(
 				__("Sales Order"),
@@ -66,6 +59,22 @@ frappe.ui.form.on("Customer Order", {
 				__("View")
 			);
 		}
+	},
+
+	before_workflow_action(frm) {
+		const action = frm.selected_workflow_action;
+		if (!action || CO_PLAIN_WORKFLOW_ACTIONS.includes(action)) return;
+
+		// Frappe froze the page before this event and, once the returned promise resolves, calls
+		// apply_workflow, which cannot carry a comment (the server reloads the order from the
+		// database), and unfreezes only after that call. Take the action over instead: unfreeze,
+		// ask for the comment and call take_action. The promise returned never settles, so
+		// Frappe's call is never made (workflow.js has no catch: a rejected promise would end up
+		// in the console as an "Uncaught (in promise)" error).
+		frappe.dom.unfreeze();
+		frm.selected_workflow_action = null;
+		co_prompt_workflow_action(frm, action);
+		return new Promise(() => {});
 	},
 
 	customer(frm) {
@@ -244,43 +253,94 @@ function co_drop_other_company_values(frm) {
 	return Promise.all(checks);
 }
 
+
 // --- Status intro -----------------------------------------------------------------------------
 
 function co_show_status_intro(frm) {
-	if (frm.doc.docstatus !== 1) return;
+	const doc = frm.doc;
+	if (doc.docstatus !== 1) return;
 	const esc = frappe.utils.escape_html;
+	const stage = doc.current_review_stage;
+	const reasons = co_hold_reasons_html(frm);
+	const parts = [];
+	let colour = "orange";
 
-	if (frm.doc.status === "Pending Review") {
-		const messages = (frm.doc.hold_reasons || []).map((row) => row.message).filter(Boolean);
-		if (messages.length) {
-			const items = messages.map((message) => `<li>${esc(message)}</li>`).join("");
-			frm.dashboard.set_headline_alert(
-				`<div>${__("Held for review because:")}</div><ul>${items}</ul>`,
-				"orange"
-			);
-		} else {
-			frm.dashboard.set_headline_alert(
-				`<div>${__("This order is waiting for review.")}</div>`,
-				"orange"
-			);
-		}
-	} else if (frm.doc.status === "Rejected") {
-		const text = frm.doc.review_comment
-			? __("Rejected: {0}", [esc(frm.doc.review_comment)])
-			: __("This order was rejected.");
-		frm.dashboard.set_headline_alert(`<div>${text}</div>`, "red");
+	if (doc.status === "Pending Review") {
+		parts.push(
+			stage
+				? __("Waiting for the {0} review", [esc(__(stage))])
+				: __("This order is waiting for review.")
+		);
+		const route = co_review_route_html(doc);
+		if (route) parts.push(__("Review route: {0}", [route]));
+		if (reasons) parts.push(__("Held for review because:") + reasons);
+	} else if (doc.status === "On Hold") {
+		colour = "yellow";
+		parts.push(
+			stage
+				? __("On hold in the {0} review", [esc(__(stage))])
+				: __("This order is on hold.")
+		);
+		if (reasons) parts.push(__("Held for review because:") + reasons);
+	} else if (doc.status === "Returned for Changes") {
+		parts.push(
+			doc.review_comment
+				? __("Returned for changes: {0}", [co_multiline(doc.review_comment)])
+				: __("This order was returned for changes.")
+		);
+		parts.push(__("Cancel it and amend the cancelled order to make the changes."));
+	} else if (doc.status === "Rejected") {
+		colour = "red";
+		parts.push(
+			doc.review_comment
+				? __("Rejected: {0}", [co_multiline(doc.review_comment)])
+				: __("This order was rejected.")
+		);
+	}
+
+	if (parts.length) {
+		frm.dashboard.set_headline_alert(
+			parts.map((part) => `<div>${part}</div>`).join(""),
+			colour
+		);
 	}
 }
 
-// --- Review and cancellation ------------------------------------------------------------------
-
-function co_add_review_buttons(frm) {
-	if (!CO_REVIEW_OPEN.includes(frm.doc.status) || !frappe.user.has_role(CO_APPROVER_ROLES)) {
-		return;
-	}
-	frm.add_custom_button(__("Approve"), () => co_prompt_approve(frm), __("Review"));
-	frm.add_custom_button(__("Reject"), () => co_prompt_reject(frm), __("Review"));
+function co_multiline(text) {
+	return frappe.utils.escape_html(text).replace(/\n/g, "<br>");
 }
+
+function co_review_route_html(doc) {
+	// review_route is "Sales, Finance, Warehouse" (order_mgmt.review.facts.route_of); the stage
+	// the order waits for is shown in bold.
+	const esc = frappe.utils.escape_html;
+	const stages = (doc.review_route || "")
+		.split(",")
+		.map((stage) => stage.trim())
+		.filter(Boolean);
+	return stages
+		.map((stage) => {
+			const label = esc(__(stage));
+			return stage === doc.current_review_stage ? `<b>${label}</b>` : label;
+		})
+		.join(" &rarr; ");
+}
+
+function co_hold_reasons_html(frm) {
+	// hold_reasons is at permlevel 1: users who may not see it get it empty from the server.
+	const esc = frappe.utils.escape_html;
+	const items = (frm.doc.hold_reasons || [])
+		.filter((row) => row.message)
+		.map((row) => {
+			const stage = row.stage
+				? ` <span class="text-muted">(${esc(__(row.stage))})</span>`
+				: "";
+			return `<li>${co_multiline(row.message)}${stage}</li>`;
+		});
+	return items.length ? `<ul>${items.join("")}</ul>` : "";
+}
+
+// --- Workflow actions with a comment ----------------------------------------------------------
 
 function co_check_saved(frm) {
 	if (frm.is_dirty()) {
@@ -290,88 +350,86 @@ function co_check_saved(frm) {
 	return true;
 }
 
-function co_prompt_approve(frm) {
+function co_can_cancel(frm) {
+	// Mirrors order_mgmt.orders.status.can_cancel_with_sales_order: once anything is delivered or
+	// billed the server refuses to cancel, so say so before asking for a reason (the server
+	// still has the last word).
+	return !flt(frm.doc.per_delivered) && !flt(frm.doc.per_billed);
+}
+
+function co_prompt_workflow_action(frm, action) {
 	if (!co_check_saved(frm)) return;
+	const name = frm.doc.name;
+	if (action === "Cancel" && !co_can_cancel(frm)) {
+		frappe.msgprint({
+			title: __("Cannot Cancel"),
+			indicator: "red",
+			message: __(
+				"{0} is already {1}% delivered and {2}% billed. Return or credit those documents first.",
+				[name, flt(frm.doc.per_delivered), flt(frm.doc.per_billed)]
+			),
+		});
+		return;
+	}
+
+	const required = CO_COMMENT_REQUIRED_ACTIONS.includes(action);
+	const field = {
+		fieldname: "comment",
+		fieldtype: "Small Text",
+		label: required ? __("Reason") : __("Comment"),
+		reqd: required ? 1 : 0,
+	};
+	if (action === "Return for Changes") {
+		field.label = __("Changes Needed");
+	} else if (action === "Cancel" && frm.doc.status === "Returned for Changes") {
+		// The reviewer's comment is why a returned order is cancelled (to be amended).
+		field.default = frm.doc.review_comment || "";
+	}
+	const titles = {
+		Approve: __("Approve {0}", [name]),
+		Reject: __("Reject {0}", [name]),
+		"Return for Changes": __("Return {0} for Changes", [name]),
+		Hold: __("Hold {0}", [name]),
+		Release: __("Release {0}", [name]),
+		Cancel: __("Cancel {0}", [name]),
+	};
+
 	frappe.prompt(
-		[{ fieldname: "comment", fieldtype: "Small Text", label: __("Comment") }],
-		({ comment }) => {
-			frappe
-				.call({
-					method: "order_mgmt.review.actions.approve_order",
-					type: "POST",
-					args: { name: frm.doc.name, comment: comment || null },
-					freeze: true,
-					freeze_message: __("Approving {0}...", [frm.doc.name]),
-					error: () => frm.reload_doc(),
-				})
-				.then((r) => {
-					const sales_order = r.message && r.message.sales_order;
-					frappe.show_alert({
-						message: sales_order
-							? __("{0} approved: Sales Order {1} created", [
-									frm.doc.name,
-									sales_order,
-							  ])
-							: __("{0} approved", [frm.doc.name]),
-						indicator: "green",
-					});
-					frm.reload_doc();
-				});
-		},
-		__("Approve {0}", [frm.doc.name]),
-		__("Approve")
+		[field],
+		({ comment }) => co_take_workflow_action(frm, action, (comment || "").trim()),
+		titles[action] || __("{0}: {1}", [__(action), name]),
+		__(action)
 	);
 }
 
-function co_prompt_reject(frm) {
-	if (!co_check_saved(frm)) return;
-	frappe.prompt(
-		[{ fieldname: "reason", fieldtype: "Small Text", label: __("Reason"), reqd: 1 }],
-		({ reason }) => {
-			frappe
-				.call({
-					method: "order_mgmt.review.actions.reject_order",
-					type: "POST",
-					args: { name: frm.doc.name, reason },
-					freeze: true,
-					freeze_message: __("Rejecting {0}...", [frm.doc.name]),
-					error: () => frm.reload_doc(),
-				})
-				.then(() => {
-					frappe.show_alert({
-						message: __("{0} rejected", [frm.doc.name]),
-						indicator: "orange",
-					});
-					frm.reload_doc();
-				});
+function co_take_workflow_action(frm, action, comment) {
+	const name = frm.doc.name;
+	frappe.call({
+		method: "order_mgmt.review.workflow.take_action",
+		type: "POST",
+		args: {
+			name,
+			action,
+			comment: comment || null,
+			// the state the user acted on: if someone decided meanwhile, nothing happens
+			expected_state: frm.doc.workflow_state || null,
 		},
-		__("Reject {0}", [frm.doc.name]),
-		__("Reject")
-	);
-}
-
-function co_prompt_cancel(frm) {
-	if (!co_check_saved(frm)) return;
-	frappe.prompt(
-		[{ fieldname: "reason", fieldtype: "Small Text", label: __("Reason"), reqd: 1 }],
-		({ reason }) => {
-			frappe
-				.call({
-					method: "order_mgmt.orders.cancellation.cancel_order",
-					type: "POST",
-					args: { name: frm.doc.name, reason },
-					freeze: true,
-					freeze_message: __("Cancelling {0}...", [frm.doc.name]),
-				})
-				.then(() => {
-					frappe.show_alert({
-						message: __("{0} cancelled", [frm.doc.name]),
-						indicator: "green",
-					});
-					frm.reload_doc();
-				});
+		freeze: true,
+		freeze_message: __("{0}: {1}...", [__(action), name]),
+		callback: (r) => {
+			const result = r.message || {};
+			frappe.show_alert({
+				message:
+					result.sales_order && action === "Approve" && result.workflow_state === "Approved"
+						? __("{0} approved: Sales Order {1} created", [name, result.sales_order])
+						: __("{0} is now {1}", [name, __(result.workflow_state || "")]),
+				indicator: "green",
+			});
+			Promise.resolve(frm.reload_doc()).then(() =>
+				frm.script_manager.trigger("after_workflow_action")
+			);
 		},
-		__("Cancel {0}", [frm.doc.name]),
-		__("Cancel Order")
-	);
+		// e.g. already decided by someone else, or the four-eyes principle: show where it stands
+		error: () => frm.reload_doc(),
+	});
 }
