@@ -154,7 +154,8 @@ def _order(customer, company, warehouse, lines, note, submit=False, **extra):
 				"channel": "Desk",
 				"notes": f"Demo: {note}",
 				"items": [
-					{"item_code": code, "qty": qty, "warehouse": warehouse, **more} for code, qty, more in lines
+					{"item_code": code, "qty": qty, "warehouse": warehouse, **more}
+					for code, qty, more in lines
 				],
 				**extra,
 			}
@@ -180,28 +181,80 @@ def _make_demo_orders(company, warehouse) -> None:
 
 	_ensure_users()
 	# A new customer's first order: finance reviews it, then it is delivered and invoiced.
-	first = _order("Shanghai Teahouse Ltd.", company, warehouse, [("OM-TEA-250", 10, {})], "first order, reviewed by finance, delivered and invoiced", submit=True)
+	first = _order(
+		"Shanghai Teahouse Ltd.",
+		company,
+		warehouse,
+		[("OM-TEA-250", 10, {})],
+		"first order, reviewed by finance, delivered and invoiced",
+		submit=True,
+	)
 	_act(FINANCE, first, "Approve", "First order: terms checked")
 	_deliver_and_invoice(first.sales_order)
 
 	_order("Shanghai Teahouse Ltd.", company, warehouse, [("OM-MUG-01", 12, {})], "draft, not yet submitted")
-	_order("Shanghai Teahouse Ltd.", company, warehouse, [("OM-TEA-250", 20, {}), ("OM-MUG-01", 20, {})], "auto-approved", submit=True, customer_po="PO-DEMO-1")
-	delivered = _order("Shanghai Teahouse Ltd.", company, warehouse, [("OM-KETTLE-1", 2, {})], "auto-approved and delivered", submit=True)
+	_order(
+		"Shanghai Teahouse Ltd.",
+		company,
+		warehouse,
+		[("OM-TEA-250", 20, {}), ("OM-MUG-01", 20, {})],
+		"auto-approved",
+		submit=True,
+		customer_po="PO-DEMO-1",
+	)
+	delivered = _order(
+		"Shanghai Teahouse Ltd.",
+		company,
+		warehouse,
+		[("OM-KETTLE-1", 2, {})],
+		"auto-approved and delivered",
+		submit=True,
+	)
 	if delivered.sales_order:
 		dn = make_delivery_note(delivered.sales_order)
 		dn.insert()
 		dn.submit()
 
 	# Short of stock and discounted: sales approved the discount, the warehouse has to decide.
-	held = _order("Beijing Gifts Co.", company, warehouse, [("OM-SET-GIFT", 8, {"discount_percentage": 15})], "sales approved, waiting for the warehouse", submit=True, priority="Urgent")
+	held = _order(
+		"Beijing Gifts Co.",
+		company,
+		warehouse,
+		[("OM-SET-GIFT", 8, {"discount_percentage": 15})],
+		"sales approved, waiting for the warehouse",
+		submit=True,
+		priority="Urgent",
+	)
 	_act(SALES, held, "Approve", "Strategic customer: discount agreed")
 
-	_order("Beijing Gifts Co.", company, warehouse, [("OM-KETTLE-1", 3, {"discount_percentage": 12})], "waiting for sales review", submit=True)
+	_order(
+		"Beijing Gifts Co.",
+		company,
+		warehouse,
+		[("OM-KETTLE-1", 3, {"discount_percentage": 12})],
+		"waiting for sales review",
+		submit=True,
+	)
 
-	returned = _order("Beijing Gifts Co.", company, warehouse, [("OM-SET-GIFT", 6, {})], "returned for changes by the warehouse", submit=True, order_type="Custom")
+	returned = _order(
+		"Beijing Gifts Co.",
+		company,
+		warehouse,
+		[("OM-SET-GIFT", 6, {})],
+		"returned for changes by the warehouse",
+		submit=True,
+		order_type="Custom",
+	)
 	_act(WAREHOUSE, returned, "Return for Changes", "Only 5 gift sets can be made this month: reduce to 5")
 
-	rejected = _order("Hangzhou Newcomer Store", company, warehouse, [("OM-KETTLE-1", 1, {})], "rejected by finance", submit=True)
+	rejected = _order(
+		"Hangzhou Newcomer Store",
+		company,
+		warehouse,
+		[("OM-KETTLE-1", 1, {})],
+		"rejected by finance",
+		submit=True,
+	)
 	_act(FINANCE, rejected, "Reject", "Customer could not confirm the delivery address")
 
 

@@ -446,3 +446,27 @@ class TestConcurrentDecisions(FrappeTestCase):
 def _as(user, call):
 	frappe.set_user(user)
 	return call()
+
+
+class TestAuthorizationRuleAgreement(FrappeTestCase):
+	"""ERPNext's Authorization Rule still guards the Sales Order: the user giving the final approval
+	must hold its approving role. An auto-approval by a clerk without it goes On Hold with ERPNext's
+	reason; an Order Manager holding the role releases it and the Sales Order is submitted once."""
+
+	def test_sales_order_above_an_authorization_rule_needs_an_approver_with_its_role(self):
+		frappe.get_doc(
+			{
+				"doctype": "Authorization Rule",
+				"transaction": "Sales Order",
+				"based_on": "Grand Total",
+				"value": 1000,
+				"company": order_company(),
+				"approving_role": "Sales Manager",
+			}
+		).insert()
+		order = make_order(make_customer(), [{"item_code": make_item(rate=600), "qty": 2}], submit=True)
+		self.assertEqual((order.workflow_state, order.review_route), ("On Hold", ""))
+		self.assertTrue([r for r in order.hold_reasons if r.rule == "Sales Order"])
+		act(manager(), order, "Release", "approved above the authorization limit")
+		self.assertEqual((order.workflow_state, order.status), ("Approved", "To Deliver"))
+		self.assertEqual(count("Sales Order", customer_order=order.name, docstatus=1), 1)

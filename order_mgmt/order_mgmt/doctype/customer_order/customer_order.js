@@ -415,7 +415,7 @@ function co_take_workflow_action(frm, action, comment) {
 			expected_state: frm.doc.workflow_state || null,
 		},
 		freeze: true,
-		freeze_message: __("{0}: {1}...", [__(action), name]),
+		freeze_message: __("{0}: {1}", [__(action), name]),
 		callback: (r) => {
 			const result = r.message || {};
 			frappe.show_alert({

@@ -5,5 +5,8 @@ def get_data():
 	return {
 		"fieldname": "customer_order",
 		"internal_links": {"Sales Order": "sales_order"},
-		"transactions": [{"label": _("Fulfilment"), "items": ["Sales Order"]}],
+		"transactions": [
+			{"label": _("Review"), "items": ["Order Review"]},
+			{"label": _("Fulfilment"), "items": ["Sales Order"]},
+		],
 	}
