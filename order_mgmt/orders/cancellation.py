@@ -28,7 +28,7 @@ def validate_cancellation(order: CustomerOrder) -> None:
 	)
 	if not (order.cancellation_reason or "").strip():
 		frappe.throw(
-			_("Give a reason to cancel {0} (use Cancel Order on the form)").format(order.name),
+			_("Give a reason to cancel {0}: the Cancel action asks for it").format(order.name),
 			CancellationError,
 			title=_("Reason Required"),
 		)
@@ -57,7 +57,7 @@ def cancel_sales_order(order: CustomerOrder) -> None:
 
 @frappe.whitelist(methods=["POST"])
 def cancel_order(name: str, reason: str) -> dict:
-	"""Cancel with a reason, from the form's Cancel Order button or the API."""
+	"""Cancel with a reason (the API; the form's workflow Cancel action goes through take_action)."""
 	order = frappe.get_doc("Customer Order", name)
 	order.check_permission("cancel")
 	if not (reason or "").strip():
