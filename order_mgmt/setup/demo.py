@@ -42,7 +42,6 @@ def make_demo_data() -> None:
 		_ensure_item(code, name, rate, valuation, qty, company, warehouse)
 	for name, vip, review, credit_limit in DEMO_CUSTOMERS:
 		_ensure_customer(name, vip, review, credit_limit, company)
-	frappe.db.set_value("Order Review Rule", "Large order", "threshold", 50000)
 	if not frappe.db.exists("Customer Order", {"notes": ("like", "Demo:%")}):
 		_make_demo_orders(company, warehouse)
 	frappe.db.commit()
@@ -103,7 +102,7 @@ def _ensure_customer(name, vip, review, credit_limit, company) -> None:
 	customer.insert()
 
 
-DEMO_PASSWORD = "demo1234"
+DEMO_PASSWORD = "Order-Demo-2026!"
 DEMO_USERS = (
 	# email, first name, roles
 	("clerk@order-demo.example", "Clara Clerk", ["Order Clerk", "Sales User", "Stock User"]),
@@ -215,24 +214,25 @@ def _make_demo_orders(company, warehouse) -> None:
 		dn.insert()
 		dn.submit()
 
-	# Short of stock and discounted: sales approved the discount, the warehouse has to decide.
+	# A new customer, short of stock and discounted: sales and finance approved, the warehouse decides.
 	held = _order(
 		"Beijing Gifts Co.",
 		company,
 		warehouse,
 		[("OM-SET-GIFT", 8, {"discount_percentage": 15})],
-		"sales approved, waiting for the warehouse",
+		"sales and finance approved, waiting for the warehouse",
 		submit=True,
 		priority="Urgent",
 	)
 	_act(SALES, held, "Approve", "Strategic customer: discount agreed")
+	_act(FINANCE, held, "Approve", "New customer: prepayment terms agreed")
 
 	_order(
 		"Beijing Gifts Co.",
 		company,
 		warehouse,
 		[("OM-KETTLE-1", 3, {"discount_percentage": 12})],
-		"waiting for sales review",
+		"waiting for sales review (then finance: new customer)",
 		submit=True,
 	)
 
@@ -245,6 +245,7 @@ def _make_demo_orders(company, warehouse) -> None:
 		submit=True,
 		order_type="Custom",
 	)
+	_act(FINANCE, returned, "Approve")
 	_act(WAREHOUSE, returned, "Return for Changes", "Only 5 gift sets can be made this month: reduce to 5")
 
 	rejected = _order(

@@ -178,6 +178,12 @@ def role_user(key: str, roles: list[str]) -> str:
 		)
 		user.insert(ignore_permissions=True)
 		user.add_roles(*roles)
+	else:
+		user = frappe.get_doc("User", email)
+		extra = {row.role for row in user.roles} - set(roles)
+		if extra:
+			user.remove_roles(*extra)
+		user.add_roles(*roles)
 	return email
 
 
@@ -189,7 +195,7 @@ def reviewer(stage: str, key: str = "") -> str:
 	role = {"Sales": "Sales Reviewer", "Finance": "Finance Reviewer", "Warehouse": "Warehouse Reviewer"}[
 		stage
 	]
-	return role_user(f"{stage.lower()}-reviewer{key}", [role, "Sales User", "Accounts User", "Stock User"])
+	return role_user(f"{stage.lower()}-reviewer{key}", [role])
 
 
 def manager(key: str = "") -> str:
