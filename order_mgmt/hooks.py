@@ -70,6 +70,7 @@ doctype_list_js = {"Customer Order": "public/js/customer_order_list.js"}
 
 override_doctype_dashboards = {
 	"Sales Order": "order_mgmt.erpnext_bridge.dashboards.sales_order_dashboard",
+	"Customer": "order_mgmt.erpnext_bridge.dashboards.customer_dashboard",
 }
 
 doc_events = {

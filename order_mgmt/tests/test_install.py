@@ -37,6 +37,15 @@ class TestInstall(FrappeTestCase):
 		self.assertEqual(co_dashboard.fieldname, "customer_order")
 		self.assertIn("Sales Order", [d for group in co_dashboard.transactions for d in group["items"]])
 
+	def test_customer_shows_its_customer_orders_as_connections(self):
+		dashboard = frappe.get_meta("Customer").get_dashboard_data()
+		self.assertIn("Customer Order", [d for group in dashboard.transactions for d in group["items"]])
+
+	def test_workspace_is_installed(self):
+		workspace = frappe.get_doc("Workspace", "Order Management")
+		self.assertEqual(workspace.module, "Order Mgmt")
+		self.assertIn("Customer Order", [s.link_to for s in workspace.shortcuts])
+
 	def test_status_field_and_filters_are_indexed(self):
 		indexed = {
 			row.Column_name for row in frappe.db.sql("show index from `tabCustomer Order`", as_dict=True)
