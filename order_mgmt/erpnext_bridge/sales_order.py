@@ -180,6 +180,7 @@ def create_sales_order(order: CustomerOrder, submit_as: str | None = None) -> Sa
 			},
 		)
 	so.taxes_and_charges = order.taxes_and_charges
+	so.reserve_stock = 0  # reserved afterwards, with locks (erpnext_bridge/stock_reservation.py)
 	for tax in order.taxes:
 		so.append("taxes", {fieldname: tax.get(fieldname) for fieldname in TAX_FIELDS})
 	so.flags.ignore_permissions = True  # the approver's right to approve is checked before this

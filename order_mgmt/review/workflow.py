@@ -191,6 +191,10 @@ def before_update_after_submit(order: CustomerOrder) -> None:
 
 	order.status = status_of_state(new_state, order)
 	order.flags.review_transition = transition
+	if new_state == APPROVED and not order.sales_order:
+		from order_mgmt.erpnext_bridge.stock_reservation import lock_stock_of_order
+
+		lock_stock_of_order(order)
 
 
 def on_update_after_submit(order: CustomerOrder) -> None:

@@ -11,6 +11,14 @@ ROLES = ("Order Manager", "Order Clerk", "Sales Reviewer", "Finance Reviewer", "
 def after_install() -> None:
 	ensure_settings_defaults()
 	ensure_credit_controller()
+	enable_stock_reservation()
+
+
+def enable_stock_reservation() -> None:
+	"""Approved orders reserve stock with ERPNext's Stock Reservation Entry (partially when short)."""
+	frappe.db.set_single_value(
+		"Stock Settings", {"enable_stock_reservation": 1, "allow_partial_reservation": 1}
+	)
 
 
 def ensure_credit_controller() -> None:

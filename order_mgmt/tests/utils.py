@@ -287,6 +287,7 @@ def run_concurrently(calls: list[Callable[[], object]], user: str = "Administrat
 			results[index] = call()
 			frappe.db.commit()
 		except Exception as error:
+			error.traceback = frappe.get_traceback()
 			frappe.db.rollback()
 			results[index] = error
 		finally:

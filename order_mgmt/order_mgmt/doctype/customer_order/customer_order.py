@@ -7,6 +7,7 @@ from frappe import _
 from frappe.model.document import Document
 
 from order_mgmt.erpnext_bridge.sales_order import price_order
+from order_mgmt.erpnext_bridge.stock_reservation import lock_stock_of_order
 from order_mgmt.orders import cancellation, intake
 from order_mgmt.orders import status as order_status
 from order_mgmt.review import facts, workflow
@@ -89,6 +90,16 @@ class CustomerOrder(Document):
 		total_taxes_and_charges: DF.Currency
 		workflow_state: DF.Link | None
 	# end: auto-generated types
+
+	def check_if_latest(self):
+		"""Take this app's locks (customer, then the Bins of the order's stock) before Frappe locks the
+		order's own rows, which also locks index gaps of shared child tables (Sales Taxes and Charges)
+		that a concurrent Sales Order insert needs: concurrent submits and approvals of orders for one
+		customer or the same stock then queue instead of deadlocking."""
+		if self.docstatus in (1, 2) and self.customer:
+			intake.lock_customer(self.customer)
+			lock_stock_of_order(self)
+		super().check_if_latest()
 
 	def validate(self):
 		intake.validate_customer(self)
