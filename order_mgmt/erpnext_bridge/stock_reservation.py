@@ -117,7 +117,32 @@ def _reserve(sales_order) -> dict[str, float]:
 			)
 	if details:
 		create_stock_reservation_entries_for_so_items(sales_order, items_details=details, notify=False)
+	refresh_bins_after_commit([(row.item_code, row.warehouse) for row in lines])
 	return reserved
+
+
+def refresh_bins_after_commit(pairs: list[tuple[str, str]]) -> None:
+	"""ERPNext recomputes a Bin's reserved quantities from the submitting transaction's snapshot,
+	which concurrent submits can leave stale. A background job, started after this transaction
+	commits, recomputes them with ERPNext's own functions from fresh data; the last one to run
+	sees every commit, so the caches converge."""
+	frappe.enqueue(
+		"order_mgmt.erpnext_bridge.stock_reservation.refresh_bins",
+		queue="short",
+		pairs=sorted(set(pairs)),
+		enqueue_after_commit=True,
+	)
+
+
+def refresh_bins(pairs: list[tuple[str, str]] | list[list[str]]) -> None:
+	from erpnext.stock.stock_balance import get_reserved_qty, update_bin_qty
+
+	for item_code, warehouse in pairs:
+		update_bin_qty(item_code, warehouse, {"reserved_qty": get_reserved_qty(item_code, warehouse)})
+		bin_name = frappe.db.get_value("Bin", {"item_code": item_code, "warehouse": warehouse})
+		if bin_name:
+			frappe.get_doc("Bin", bin_name).update_reserved_stock()
+	frappe.db.commit()
 
 
 def reserved_qty_by_line(sales_order: str) -> dict[str, float]:
