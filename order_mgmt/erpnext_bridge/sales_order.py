@@ -16,6 +16,7 @@ from frappe import _
 from frappe.utils import flt
 
 from order_mgmt.orders.rules import resolve_rate_and_discount
+from order_mgmt.utils import acting_as
 
 if TYPE_CHECKING:
 	from erpnext.selling.doctype.sales_order.sales_order import SalesOrder
@@ -185,14 +186,8 @@ def create_sales_order(order: CustomerOrder, submit_as: str | None = None) -> Sa
 		so.append("taxes", {fieldname: tax.get(fieldname) for fieldname in TAX_FIELDS})
 	so.flags.ignore_permissions = True  # the approver's right to approve is checked before this
 	so.insert()
-	previous_user = frappe.session.user
-	if submit_as and submit_as != previous_user:
-		frappe.set_user(submit_as)
-	try:
+	with acting_as(submit_as or frappe.session.user):
 		so.submit()
-	finally:
-		if frappe.session.user != previous_user:
-			frappe.set_user(previous_user)
 	for line, so_line in zip(order.items, so.items, strict=True):
 		line.db_set("sales_order_item", so_line.name, update_modified=False)
 	return so

@@ -9,14 +9,14 @@ the transaction's snapshot), and ERPNext is asked to reserve exactly that much.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import frappe
 from erpnext.stock.doctype.stock_reservation_entry.stock_reservation_entry import (
 	create_stock_reservation_entries_for_so_items,
 )
 from frappe.query_builder.functions import Sum
 from frappe.utils import cint, flt
+
+from order_mgmt.utils import acting_as
 
 
 def reservation_enabled() -> bool:
@@ -63,23 +63,13 @@ def lock_stock_of_order(order) -> None:
 		lock_bins([(line.item_code, line.warehouse) for line in order.items if line.warehouse])
 
 
-@contextmanager
-def as_system():
-	"""Reservation is the app's own follow-up of an approval: ERPNext's reservation code checks the
-	acting user's Item and stock permissions, which a reviewer need not have."""
-	previous = frappe.session.user
-	frappe.set_user("Administrator")
-	try:
-		yield
-	finally:
-		frappe.set_user(previous)
-
-
 def reserve_for_sales_order(sales_order) -> dict[str, float]:
 	"""Reserve what is available for each stock line; returns reserved stock qty per SO line."""
 	if not reservation_enabled():
 		return {}
-	with as_system():
+	# Reservation is the app's own follow-up of an approval: ERPNext's reservation code checks the
+	# acting user's Item and stock permissions, which a reviewer need not have.
+	with acting_as("Administrator"):
 		return _reserve(sales_order)
 
 

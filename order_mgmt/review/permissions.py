@@ -18,23 +18,31 @@ def _has_full_access(user: str) -> bool:
 	return user == "Administrator" or bool(FULL_ACCESS_ROLES & set(frappe.get_roles(user)))
 
 
-def customer_order_query(user: str | None = None, doctype: str | None = None) -> str:
+def _query(user: str | None, conditions_for) -> str:
+	"""SQL for permission_query_conditions: '' for full access, else the OR of what the user may see.
+	Every value is escaped with frappe.db.escape (Frappe's hook takes SQL text)."""
 	user = user or frappe.session.user
 	if _has_full_access(user):
 		return ""
-	escaped = frappe.db.escape(user)
-	conditions = [
-		f"`tabCustomer Order`.owner = {escaped}",
-		f"`tabCustomer Order`.customer in (select name from `tabCustomer` where account_manager = {escaped})",
-	]
 	stages = _stages_for(set(frappe.get_roles(user)))
-	if stages:
-		stage_list = ", ".join(frappe.db.escape(stage) for stage in stages)
-		conditions.append(f"`tabCustomer Order`.current_review_stage in ({stage_list})")
-		conditions.append(
-			f"`tabCustomer Order`.name in (select customer_order from `tabOrder Review` where reviewer = {escaped})"
-		)
-	return "(" + " or ".join(conditions) + ")"
+	stage_list = ", ".join(frappe.db.escape(stage) for stage in stages)
+	return "(" + " or ".join(conditions_for(frappe.db.escape(user), stage_list)) + ")"
+
+
+def customer_order_query(user: str | None = None, doctype: str | None = None) -> str:
+	def conditions(user_sql: str, stage_list: str) -> list[str]:
+		found = [
+			f"`tabCustomer Order`.owner = {user_sql}",
+			f"`tabCustomer Order`.customer in (select name from `tabCustomer` where account_manager = {user_sql})",
+		]
+		if stage_list:
+			found.append(f"`tabCustomer Order`.current_review_stage in ({stage_list})")
+			found.append(
+				f"`tabCustomer Order`.name in (select customer_order from `tabOrder Review` where reviewer = {user_sql})"
+			)
+		return found
+
+	return _query(user, conditions)
 
 
 def customer_order_has_permission(doc, ptype: str | None = None, user: str | None = None) -> bool:
@@ -57,19 +65,16 @@ def customer_order_has_permission(doc, ptype: str | None = None, user: str | Non
 
 
 def order_review_query(user: str | None = None, doctype: str | None = None) -> str:
-	user = user or frappe.session.user
-	if _has_full_access(user):
-		return ""
-	escaped = frappe.db.escape(user)
-	conditions = [
-		f"`tabOrder Review`.reviewer = {escaped}",
-		f"`tabOrder Review`.customer_order in (select name from `tabCustomer Order` where owner = {escaped})",
-	]
-	stages = _stages_for(set(frappe.get_roles(user)))
-	if stages:
-		stage_list = ", ".join(frappe.db.escape(stage) for stage in stages)
-		conditions.append(f"`tabOrder Review`.stage in ({stage_list})")
-	return "(" + " or ".join(conditions) + ")"
+	def conditions(user_sql: str, stage_list: str) -> list[str]:
+		found = [
+			f"`tabOrder Review`.reviewer = {user_sql}",
+			f"`tabOrder Review`.customer_order in (select name from `tabCustomer Order` where owner = {user_sql})",
+		]
+		if stage_list:
+			found.append(f"`tabOrder Review`.stage in ({stage_list})")
+		return found
+
+	return _query(user, conditions)
 
 
 def order_review_has_permission(doc, ptype: str | None = None, user: str | None = None) -> bool:

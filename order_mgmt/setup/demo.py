@@ -6,10 +6,10 @@ All stock and money moves through ERPNext's own documents.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import frappe
 from frappe.utils import add_days, nowdate
+
+from order_mgmt.utils import acting_as
 
 DEMO_COMPANY = "Order Demo Trading Co."
 DEMO_ABBR = "ODT"
@@ -131,18 +131,8 @@ def _ensure_users() -> None:
 		user.add_roles(*roles)
 
 
-@contextmanager
-def _as(user: str):
-	previous = frappe.session.user
-	frappe.set_user(user)
-	try:
-		yield
-	finally:
-		frappe.set_user(previous)
-
-
 def _order(customer, company, warehouse, lines, note, submit=False, **extra):
-	with _as(CLERK):
+	with acting_as(CLERK):
 		order = frappe.get_doc(
 			{
 				"doctype": "Customer Order",
@@ -169,7 +159,7 @@ def _order(customer, company, warehouse, lines, note, submit=False, **extra):
 def _act(user, order, action, comment=None):
 	from order_mgmt.review.workflow import take_action
 
-	with _as(user):
+	with acting_as(user):
 		take_action(order.name, action, comment, expected_state=order.workflow_state)
 	order.reload()
 	return order

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from contextlib import contextmanager
 
 import frappe
 from frappe.utils import add_days, nowdate
+
+from order_mgmt.utils import acting_as  # noqa: F401  (re-exported for the tests)
 
 PRICE_LIST = "Standard Selling"
 WHOLE_UOM = "OM Box"
@@ -157,16 +158,6 @@ def make_order(customer: str, lines: list[dict], submit: bool = False, as_user: 
 			order.submit()
 		order.reload()
 	return order
-
-
-@contextmanager
-def acting_as(user: str):
-	previous = frappe.session.user
-	frappe.set_user(user)
-	try:
-		yield
-	finally:
-		frappe.set_user(previous)
 
 
 def role_user(key: str, roles: list[str]) -> str:
