@@ -139,6 +139,13 @@ class TestRouting(FrappeTestCase):
 			)
 			self.assert_route(order, "Warehouse")
 
+	def test_portal_orders_go_to_sales(self):
+		order = make_order(
+			make_customer(), [{"item_code": make_item(), "qty": 1}], channel="Portal", submit=True
+		)
+		self.assert_route(order, "Sales")
+		self.reasons(order, "Portal order")
+
 	def test_several_rules_route_through_their_stages_in_sequence_skipping_others(self):
 		customer = make_customer(credit_limit=100)
 		order = make_order(customer, [{"item_code": make_item(rate=200, stock_qty=0), "qty": 1}], submit=True)
