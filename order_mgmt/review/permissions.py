@@ -8,6 +8,9 @@ from __future__ import annotations
 import frappe
 
 FULL_ACCESS_ROLES = {"System Manager", "Order Manager", "Sales Manager", "Accounts Manager"}
+WAREHOUSE_ROLES = {"Stock User", "Stock Manager"}
+"""Warehouse staff see the orders approved for delivery (to pick and ship them)."""
+FULFILMENT_STATUSES = ("To Deliver", "Partly Delivered", "Delivered", "Completed")
 
 
 def _stages_for(roles: set[str]) -> list[str]:
@@ -35,6 +38,9 @@ def customer_order_query(user: str | None = None, doctype: str | None = None) ->
 			f"`tabCustomer Order`.owner = {user_sql}",
 			f"`tabCustomer Order`.customer in (select name from `tabCustomer` where account_manager = {user_sql})",
 		]
+		if WAREHOUSE_ROLES & set(frappe.get_roles(frappe.session.user if user is None else user)):
+			statuses = ", ".join(frappe.db.escape(status) for status in FULFILMENT_STATUSES)
+			found.append(f"`tabCustomer Order`.status in ({statuses})")
 		if stage_list:
 			found.append(f"`tabCustomer Order`.current_review_stage in ({stage_list})")
 			found.append(
@@ -54,6 +60,8 @@ def customer_order_has_permission(doc, ptype: str | None = None, user: str | Non
 	roles = set(frappe.get_roles(user))
 	stages = _stages_for(roles)
 	if stages and doc.current_review_stage in stages:
+		return True
+	if WAREHOUSE_ROLES & roles and doc.status in FULFILMENT_STATUSES and ptype in (None, "read", "print"):
 		return True
 	if (
 		stages

@@ -1,0 +1,1 @@
+"""Fulfilment of approved orders with ERPNext's stock documents: pick lists and delivery notes."""

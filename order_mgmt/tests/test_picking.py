@@ -1,0 +1,66 @@
+"""Batch pick lists over approved orders (priority first) and delivery from them."""
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+
+from order_mgmt.erpnext_bridge.stock_reservation import refresh_bins
+from order_mgmt.fulfilment.picking import PickingError, create_pick_list, deliver_pick_list
+from order_mgmt.tests.utils import acting_as, make_customer, make_item, make_order, role_user
+
+
+def picker() -> str:
+	return role_user("picker", ["Stock User", "Stock Manager"])
+
+
+class TestPicking(FrappeTestCase):
+	def setUp(self):
+		self.item = make_item(stock_qty=30)
+		self.orders = {
+			priority: make_order(
+				make_customer(), [{"item_code": self.item, "qty": qty}], priority=priority, submit=True
+			)
+			for priority, qty in (("Normal", 3), ("Urgent", 2), ("High", 4))
+		}
+
+	def test_batch_pick_list_covers_the_orders_most_urgent_first_and_keeps_their_reservation(self):
+		with acting_as(picker()):
+			name = create_pick_list([order.name for order in self.orders.values()])
+		pick_list = frappe.get_doc("Pick List", name)
+		self.assertEqual(pick_list.docstatus, 1)
+		expected = [self.orders[p].sales_order for p in ("Urgent", "High", "Normal")]
+		self.assertEqual([row.sales_order for row in pick_list.locations], expected)
+		self.assertEqual([row.picked_qty for row in pick_list.locations], [2, 4, 3])
+		entries = frappe.get_all(
+			"Stock Reservation Entry",
+			filters={"item_code": self.item, "docstatus": 1, "status": ("!=", "Cancelled")},
+			fields=["reserved_qty", "from_voucher_type"],
+		)
+		self.assertEqual(sum(e.reserved_qty for e in entries), 9)
+		self.assertEqual({e.from_voucher_type for e in entries}, {"Pick List"})
+
+	def test_delivery_from_the_pick_list_moves_stock_and_completes_the_orders(self):
+		with acting_as(picker()):
+			name = create_pick_list([order.name for order in self.orders.values()])
+			notes = deliver_pick_list(name)
+		self.assertEqual(len(notes), 3)
+		self.assertEqual(frappe.db.get_value("Bin", {"item_code": self.item}, "actual_qty"), 30 - 9)
+		moved = frappe.get_all(
+			"Stock Ledger Entry",
+			filters={"item_code": self.item, "voucher_type": "Delivery Note", "is_cancelled": 0},
+			pluck="actual_qty",
+		)
+		self.assertEqual(sorted(moved), [-4, -3, -2])
+		for order in self.orders.values():
+			self.assertEqual(frappe.db.get_value("Customer Order", order.name, "status"), "Delivered")
+		refresh_bins([(self.item, self.orders["Normal"].items[0].warehouse)])
+		bin_ = frappe.get_doc("Bin", {"item_code": self.item})
+		self.assertEqual((bin_.reserved_qty, bin_.reserved_stock), (0, 0))
+
+	def test_orders_not_approved_cannot_be_picked(self):
+		held = make_order(
+			make_customer(requires_order_review=1), [{"item_code": self.item, "qty": 1}], submit=True
+		)
+		with self.assertRaises(PickingError):  # even for those who may see it
+			create_pick_list([held.name])
+		with self.assertRaises(frappe.PermissionError), acting_as(picker()):  # warehouse staff don't
+			create_pick_list([held.name])
