@@ -6,6 +6,27 @@
 
 frappe.listview_settings["Customer Order"] = {
 	add_fields: ["status", "priority", "sales_order"],
+
+	onload(listview) {
+		if (!frappe.model.can_create("Pick List")) return;
+		// Several approved orders picked as one batch, most urgent first.
+		listview.page.add_actions_menu_item(__("Create Pick List"), () => {
+			const names = listview.get_checked_items(true);
+			if (!names.length) return;
+			frappe
+				.call({
+					method: "order_mgmt.fulfilment.picking.create_pick_list",
+					args: { order_names: names },
+					freeze: true,
+					freeze_message: __("Create Pick List"),
+				})
+				.then((r) => {
+					if (!r.message) return;
+					frappe.show_alert({ message: __("Pick List {0} created", [r.message]), indicator: "green" });
+					frappe.set_route("Form", "Pick List", r.message);
+				});
+		});
+	},
 	has_indicator_for_draft: true,
 	has_indicator_for_cancelled: true,
 
