@@ -104,3 +104,10 @@ has_permission = {
 scheduler_events = {
 	"hourly": ["order_mgmt.review.sla.escalate_overdue_reviews"],
 }
+
+jinja = {
+	"methods": [
+		"order_mgmt.print_formats.barcode.barcode_svg",
+		"order_mgmt.print_formats.pick_list.pick_list_context",
+	],
+}

@@ -11,7 +11,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 
 install_system_packages() {
 	local pkgs=(mariadb-server mariadb-client redis-server libmariadb-dev pkg-config build-essential git curl
-		wkhtmltopdf fonts-noto-cjk xvfb python3-dev python3-venv)
+		wkhtmltopdf fonts-noto-cjk poppler-utils xvfb python3-dev python3-venv)
 	have node || pkgs+=(nodejs npm)
 	local missing=()
 	for p in "${pkgs[@]}"; do
@@ -95,8 +95,12 @@ link_app() {
 	fi
 	local imported
 	imported="$(cd "$BENCH_DIR/sites" && "$(bench_python)" -c 'import order_mgmt, os; print(os.path.dirname(os.path.dirname(os.path.realpath(order_mgmt.__file__))))' 2>/dev/null || true)"
-	if [ "$imported" != "$(readlink -f "$APP_SRC")" ]; then
+	# Reinstall when the bench imports another checkout or the app's dependencies changed.
+	local stamp="$BENCH_DIR/env/.order_mgmt_pyproject" deps
+	deps="$(sha256sum "$APP_SRC/pyproject.toml" | cut -c1-16)"
+	if [ "$imported" != "$(readlink -f "$APP_SRC")" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$deps" ]; then
 		uv pip install -q --python "$(bench_python)" --config-settings editable_mode=compat -e "$target"
+		echo "$deps" >"$stamp"
 	fi
 	grep -qx order_mgmt "$BENCH_DIR/sites/apps.txt" || printf '\norder_mgmt\n' >>"$BENCH_DIR/sites/apps.txt"
 	sed -i '/^$/d' "$BENCH_DIR/sites/apps.txt"

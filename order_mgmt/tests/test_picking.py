@@ -1,11 +1,35 @@
 """Batch pick lists over approved orders (priority first) and delivery from them."""
 
+import os
+import threading
+from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
 from order_mgmt.erpnext_bridge.stock_reservation import refresh_bins
 from order_mgmt.fulfilment.picking import PickingError, create_pick_list, deliver_pick_list
 from order_mgmt.tests.utils import acting_as, make_customer, make_item, make_order, role_user
+
+
+@contextmanager
+def serving_site_assets():
+	"""wkhtmltopdf loads the print stylesheets from the site's URL; tests run without a web server,
+	so serve the bench's sites/ folder (where /assets lives) on a loopback port for the duration."""
+	handler = partial(SimpleHTTPRequestHandler, directory=os.path.abspath(frappe.local.sites_path))
+	handler.log_message = lambda *args: None
+	server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+	thread = threading.Thread(target=server.serve_forever, daemon=True)
+	thread.start()
+	previous = frappe.local.conf.get("host_name")
+	frappe.local.conf.host_name = f"http://127.0.0.1:{server.server_port}"
+	try:
+		yield
+	finally:
+		frappe.local.conf.host_name = previous
+		server.shutdown()
 
 
 def picker() -> str:
@@ -64,3 +88,36 @@ class TestPicking(FrappeTestCase):
 			create_pick_list([held.name])
 		with self.assertRaises(frappe.PermissionError), acting_as(picker()):  # warehouse staff don't
 			create_pick_list([held.name])
+
+
+class TestPickListPrintFormat(FrappeTestCase):
+	def test_order_pick_list_renders_to_pdf_with_items_quantities_and_barcodes(self):
+		import subprocess
+		import tempfile
+
+		item = make_item(stock_qty=20)
+		item_doc = frappe.get_doc("Item", item)
+		item_doc.append("barcodes", {"barcode": "6901234567892", "barcode_type": "EAN"})
+		item_doc.save()
+		urgent = make_order(make_customer(), [{"item_code": item, "qty": 3}], priority="Urgent", submit=True)
+		normal = make_order(make_customer(), [{"item_code": item, "qty": 5}], submit=True)
+		name = create_pick_list([normal.name, urgent.name])
+		self.assertTrue(frappe.db.exists("Print Format", {"name": "Order Pick List", "standard": "Yes"}))
+		html = frappe.get_print("Pick List", name, print_format="Order Pick List")
+		self.assertIn(item, html)
+		self.assertIn("data:image/svg+xml;base64,", html)
+		self.assertLess(html.index(urgent.name), html.index(normal.name))
+		self.assertIn("拣货单", html)
+		with serving_site_assets():
+			pdf = frappe.get_print("Pick List", name, print_format="Order Pick List", as_pdf=True)
+		self.assertTrue(pdf.startswith(b"%PDF"))
+		with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+			handle.write(pdf)
+			handle.flush()
+			text = subprocess.run(
+				["pdftotext", "-layout", handle.name, "-"], capture_output=True, text=True, check=True
+			).stdout
+		self.assertIn(item, text)
+		self.assertIn("Total Qty", text)
+		self.assertIn("8.00", text)
+		self.assertIn("拣货单", text)

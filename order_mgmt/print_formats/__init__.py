@@ -1,0 +1,1 @@
+"""Helpers the shipped print formats call from Jinja (hooks.jinja): barcodes and grouped lines."""
