@@ -81,3 +81,29 @@ class TestStockReservation(FrappeTestCase):
 		refresh_bins([(item, order.items[0].warehouse)])
 		bin_ = frappe.get_doc("Bin", {"item_code": item})
 		self.assertEqual((bin_.reserved_qty, bin_.reserved_stock, bin_.actual_qty), (20, 10, 10))
+
+
+class TestShortage(FrappeTestCase):
+	def test_a_shortage_raises_one_material_request_for_the_missing_quantity(self):
+		scarce, plenty = make_item(stock_qty=3), make_item(stock_qty=50)
+		rule = frappe.db.get_value("Order Review Rule", "Stock shortage", "enabled")
+		frappe.db.set_value("Order Review Rule", "Stock shortage", "enabled", 0)
+		self.addCleanup(lambda: frappe.db.set_value("Order Review Rule", "Stock shortage", "enabled", rule))
+		order = make_order(
+			make_customer(), [{"item_code": scarce, "qty": 5}, {"item_code": plenty, "qty": 2}], submit=True
+		)
+		self.assertEqual(reserved_for(order), 3 + 2)
+		requests = frappe.get_all(
+			"Material Request Item",
+			filters={"sales_order": order.sales_order, "docstatus": 1},
+			fields=["item_code", "stock_qty", "parent"],
+		)
+		self.assertEqual([(r.item_code, r.stock_qty) for r in requests], [(scarce, 2)])
+		self.assertEqual(
+			frappe.db.get_value("Material Request", requests[0].parent, "material_request_type"), "Purchase"
+		)
+		# Once: asking again for the same Sales Order raises nothing new.
+		from order_mgmt.fulfilment.shortage import raise_material_request
+
+		so = frappe.get_doc("Sales Order", order.sales_order)
+		self.assertIsNone(raise_material_request(so, reserved_qty_by_line(so.name)))
