@@ -78,7 +78,10 @@ doc_events = {
 		"on_change": "order_mgmt.orders.tracking.on_sales_order_change",
 	},
 	"Delivery Note": {
-		"on_submit": "order_mgmt.orders.tracking.on_fulfilment_document",
+		"on_submit": [
+			"order_mgmt.orders.tracking.on_fulfilment_document",
+			"order_mgmt.fulfilment.shipping.notify_customer_of_shipment",
+		],
 		"on_cancel": "order_mgmt.orders.tracking.on_fulfilment_document",
 	},
 	"Sales Invoice": {

@@ -121,3 +121,66 @@ class TestPickListPrintFormat(FrappeTestCase):
 		self.assertIn("Total Qty", text)
 		self.assertIn("8.00", text)
 		self.assertIn("拣货单", text)
+
+
+class TestShipping(FrappeTestCase):
+	def test_shipment_tracking_shows_on_the_order_and_the_customer_is_emailed(self):
+		from erpnext.selling.doctype.sales_order.sales_order import make_delivery_note
+
+		from order_mgmt.fulfilment.shipping import shipments_of_order
+
+		if not frappe.db.exists("Email Account", {"default_outgoing": 1, "enable_outgoing": 1}):
+			frappe.get_doc(
+				{
+					"doctype": "Email Account",
+					"email_account_name": "OMT Outgoing",
+					"email_id": "orders@example.com",
+					"enable_outgoing": 1,
+					"default_outgoing": 1,
+					"smtp_server": "127.0.0.1",
+					"smtp_port": 2525,
+					"password": "x",
+				}
+			).insert(ignore_permissions=True)
+		frappe.local.outgoing_email_account = {}
+		order = make_order(make_customer(), [{"item_code": make_item(), "qty": 2}], submit=True)
+		note = make_delivery_note(order.sales_order)
+		note.update(
+			{
+				"transporter_name": "SF Express",
+				"lr_no": "SF1234567890",
+				"lr_date": frappe.utils.nowdate(),
+				"contact_email": "buyer@example.com",
+			}
+		)
+		note.insert()
+		note.submit()
+		shipments = shipments_of_order(order.sales_order)
+		self.assertEqual(
+			[(s.name, s.carrier, s.tracking_number) for s in shipments],
+			[(note.name, "SF Express", "SF1234567890")],
+		)
+		order.reload()
+		order.run_method("onload")
+		self.assertEqual(order.get_onload("shipments")[0]["tracking_number"], "SF1234567890")
+		email = frappe.get_last_doc(
+			"Email Queue", filters={"reference_doctype": "Delivery Note", "reference_name": note.name}
+		)
+		self.assertIn("SF1234567890", email.message)
+		self.assertIn("buyer@example.com", [r.recipient for r in email.recipients])
+
+	def test_without_an_email_account_shipping_still_works_and_says_why_no_email_went(self):
+		from erpnext.selling.doctype.sales_order.sales_order import make_delivery_note
+
+		for account in frappe.get_all("Email Account", pluck="name"):
+			frappe.db.set_value("Email Account", account, {"default_outgoing": 0, "enable_outgoing": 0})
+		frappe.local.outgoing_email_account = {}  # Frappe's per-request cache of the account
+		order = make_order(make_customer(), [{"item_code": make_item(), "qty": 1}], submit=True)
+		note = make_delivery_note(order.sales_order)
+		note.update({"lr_no": "TRK-1", "contact_email": "buyer@example.com"})
+		note.insert()
+		note.submit()
+		self.assertEqual(frappe.db.get_value("Delivery Note", note.name, "docstatus"), 1)
+		self.assertTrue(
+			frappe.db.exists("Comment", {"reference_name": note.name, "content": ("like", "%not sent%")})
+		)

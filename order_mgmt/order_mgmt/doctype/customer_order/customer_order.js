@@ -51,6 +51,7 @@ frappe.ui.form.on("Customer Order", {
 		frm._co_header_delivery_date = frm.doc.delivery_date;
 
 		co_show_status_intro(frm);
+		co_show_shipments(frm);
 
 		if (frm.doc.sales_order) {
 			frm.add_custom_button(
@@ -455,4 +456,24 @@ function co_create_pick_list(names) {
 			frappe.show_alert({ message: __("Pick List {0} created", [r.message]), indicator: "green" });
 			frappe.set_route("Form", "Pick List", r.message);
 		});
+}
+
+// Delivery Notes of the order with carrier and tracking number (order_mgmt.fulfilment.shipping).
+function co_show_shipments(frm) {
+	const shipments = (frm.doc.__onload && frm.doc.__onload.shipments) || [];
+	if (!shipments.length) return;
+	const esc = frappe.utils.escape_html;
+	const rows = shipments
+		.map(
+			(s) => `<tr><td><a href="/app/delivery-note/${encodeURIComponent(s.name)}">${esc(s.name)}</a></td>
+				<td>${esc(s.carrier || "")}</td><td>${esc(s.tracking_number || "")}</td>
+				<td>${esc(frappe.datetime.str_to_user(s.shipped_on || s.posting_date) || "")}</td></tr>`
+		)
+		.join("");
+	frm.dashboard.add_section(
+		`<table class="table table-bordered small"><thead><tr><th>${__("Delivery Note")}</th><th>${__(
+			"Carrier"
+		)}</th><th>${__("Tracking Number")}</th><th>${__("Shipped On")}</th></tr></thead><tbody>${rows}</tbody></table>`,
+		__("Shipments")
+	);
 }

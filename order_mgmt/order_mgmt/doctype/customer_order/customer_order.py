@@ -148,5 +148,10 @@ class CustomerOrder(Document):
 	def on_cancel(self):
 		cancellation.cancel_sales_order(self)
 
+	def onload(self):
+		from order_mgmt.fulfilment.shipping import shipments_of_order
+
+		self.set_onload("shipments", shipments_of_order(self.sales_order))
+
 	def get_indicator_for_status(self) -> tuple[str, str]:
 		return _(self.status), order_status.INDICATOR_COLOURS.get(self.status, "gray")
