@@ -210,14 +210,6 @@ def cancel_sales_order(sales_order: str) -> None:
 	so.cancel()
 
 
-def customer_orders_of_sales_orders(sales_orders: set[str]) -> list[str]:
-	if not sales_orders:
-		return []
-	return frappe.get_all(
-		"Customer Order", filters={"sales_order": ("in", list(sales_orders)), "docstatus": 1}, pluck="name"
-	)
-
-
 def assert_sales_order_matches(order: CustomerOrder, so: SalesOrder) -> None:
 	"""ERPNext recomputes on insert: if it disagrees with what the order showed, refuse to go on."""
 	if abs(flt(so.grand_total) - flt(order.grand_total)) > 0.01:

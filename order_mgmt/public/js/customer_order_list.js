@@ -7,24 +7,29 @@
 frappe.listview_settings["Customer Order"] = {
 	add_fields: ["status", "priority", "sales_order"],
 
+	// One Pick List for approved orders, most urgent first (order_mgmt.fulfilment.picking). Also used
+	// by the form's Create > Pick List: Frappe loads these settings with the DocType.
+	create_pick_list(names) {
+		return frappe
+			.call({
+				method: "order_mgmt.fulfilment.picking.create_pick_list",
+				args: { order_names: names },
+				freeze: true,
+				freeze_message: __("Create Pick List"),
+			})
+			.then((r) => {
+				if (!r.message) return;
+				frappe.show_alert({ message: __("Pick List {0} created", [r.message]), indicator: "green" });
+				frappe.set_route("Form", "Pick List", r.message);
+			});
+	},
+
 	onload(listview) {
 		if (!frappe.model.can_create("Pick List")) return;
 		// Several approved orders picked as one batch, most urgent first.
 		listview.page.add_actions_menu_item(__("Create Pick List"), () => {
 			const names = listview.get_checked_items(true);
-			if (!names.length) return;
-			frappe
-				.call({
-					method: "order_mgmt.fulfilment.picking.create_pick_list",
-					args: { order_names: names },
-					freeze: true,
-					freeze_message: __("Create Pick List"),
-				})
-				.then((r) => {
-					if (!r.message) return;
-					frappe.show_alert({ message: __("Pick List {0} created", [r.message]), indicator: "green" });
-					frappe.set_route("Form", "Pick List", r.message);
-				});
+			if (names.length) frappe.listview_settings["Customer Order"].create_pick_list(names);
 		});
 	},
 	has_indicator_for_draft: true,

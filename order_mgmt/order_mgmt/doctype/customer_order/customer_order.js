@@ -65,7 +65,7 @@ frappe.ui.form.on("Customer Order", {
 			["To Deliver", "Partly Delivered"].includes(frm.doc.status) &&
 			frappe.model.can_create("Pick List")
 		) {
-			frm.add_custom_button(__("Pick List"), () => co_create_pick_list([frm.doc.name]), __("Create"));
+			frm.add_custom_button(__("Pick List"), () => frappe.listview_settings["Customer Order"].create_pick_list([frm.doc.name]), __("Create"));
 		}
 	},
 
@@ -440,22 +440,6 @@ function co_take_workflow_action(frm, action, comment) {
 		// e.g. already decided by someone else, or the four-eyes principle: show where it stands
 		error: () => frm.reload_doc(),
 	});
-}
-
-// One Pick List for the given approved orders, most urgent first (order_mgmt.fulfilment.picking).
-function co_create_pick_list(names) {
-	return frappe
-		.call({
-			method: "order_mgmt.fulfilment.picking.create_pick_list",
-			args: { order_names: names },
-			freeze: true,
-			freeze_message: __("Create Pick List"),
-		})
-		.then((r) => {
-			if (!r.message) return;
-			frappe.show_alert({ message: __("Pick List {0} created", [r.message]), indicator: "green" });
-			frappe.set_route("Form", "Pick List", r.message);
-		});
 }
 
 // Delivery Notes of the order with carrier and tracking number (order_mgmt.fulfilment.shipping).
