@@ -112,5 +112,6 @@ jinja = {
 	"methods": [
 		"order_mgmt.print_formats.barcode.barcode_svg",
 		"order_mgmt.print_formats.pick_list.pick_list_context",
+		"order_mgmt.print_formats.invoice.invoice_context",
 	],
 }
