@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import frappe
 from erpnext.stock.doctype.stock_reservation_entry.stock_reservation_entry import (
+	cancel_stock_reservation_entries,
 	create_stock_reservation_entries_for_so_items,
 )
 from frappe.query_builder.functions import Sum
@@ -73,41 +74,52 @@ def reserve_for_sales_order(sales_order) -> dict[str, float]:
 		return _reserve(sales_order)
 
 
-def _reserve(sales_order) -> dict[str, float]:
-	stock_items = set(
+def stock_item_codes(item_codes: list[str]) -> set[str]:
+	return set(
 		frappe.get_all(
-			"Item",
-			filters={"name": ("in", [row.item_code for row in sales_order.items]), "is_stock_item": 1},
-			pluck="name",
+			"Item", filters={"name": ("in", list(set(item_codes))), "is_stock_item": 1}, pluck="name"
 		)
 	)
+
+
+def pending_stock_qty(row) -> float:
+	"""Stock quantity of a Sales Order line still to deliver."""
+	return flt(row.stock_qty) - flt(row.delivered_qty) * (flt(row.conversion_factor) or 1)
+
+
+def _reserve(sales_order) -> dict[str, float]:
+	"""Tops each line's reservation up to what it still has to deliver, as far as stock allows."""
+	stock_items = stock_item_codes([row.item_code for row in sales_order.items])
 	lines = [row for row in sales_order.items if row.item_code in stock_items and row.warehouse]
 	if not lines:
 		return {}
 	lock_bins([(row.item_code, row.warehouse) for row in lines])
+	reserved = reserved_qty_by_line(sales_order.name)
 	remaining: dict[tuple[str, str], float] = {}
-	details, reserved = [], {}
+	details = []
 	for row in lines:
 		key = (row.item_code, row.warehouse)
 		if key not in remaining:
 			remaining[key] = available_to_reserve(*key)
-		qty = min(flt(row.stock_qty), max(remaining[key], 0))
+		qty = min(pending_stock_qty(row) - flt(reserved.get(row.name)), max(remaining[key], 0))
+		if qty <= 1e-9:
+			continue
 		remaining[key] -= qty
-		reserved[row.name] = qty
-		if qty > 0:
+		reserved[row.name] = flt(reserved.get(row.name)) + qty
+		if not row.reserve_stock:
 			row.db_set("reserve_stock", 1, update_modified=False)
-			details.append(
-				{
-					"sales_order_item": row.name,
-					"item_code": row.item_code,
-					"warehouse": row.warehouse,
-					"qty_to_reserve": qty,
-					"conversion_factor": 1,  # qty is in the stock UOM already
-				}
-			)
+		details.append(
+			{
+				"sales_order_item": row.name,
+				"item_code": row.item_code,
+				"warehouse": row.warehouse,
+				"qty_to_reserve": qty,
+				"conversion_factor": 1,  # qty is in the stock UOM already
+			}
+		)
 	if details:
 		create_stock_reservation_entries_for_so_items(sales_order, items_details=details, notify=False)
-	refresh_bins_after_commit([(row.item_code, row.warehouse) for row in lines])
+		refresh_bins_after_commit([(row.item_code, row.warehouse) for row in lines])
 	return reserved
 
 
@@ -135,12 +147,82 @@ def refresh_bins(pairs: list[tuple[str, str]] | list[list[str]]) -> None:
 	frappe.db.commit()
 
 
-def reserved_qty_by_line(sales_order: str) -> dict[str, float]:
+def reserved_qty_by_line(sales_order: str, unpicked_only: bool = False) -> dict[str, float]:
+	"""Stock reserved and not yet delivered per Sales Order line; `unpicked_only`: leave out what is
+	reserved for Pick Lists already made (ERPNext moves a picked line's reservation to its Pick List)."""
+	return reserved_qty_by_lines([sales_order], unpicked_only)
+
+
+def reserved_qty_by_lines(sales_orders: list[str], unpicked_only: bool = False) -> dict[str, float]:
+	if not sales_orders:
+		return {}
+	sre = frappe.qb.DocType("Stock Reservation Entry")
+	query = (
+		frappe.qb.from_(sre)
+		.select(sre.voucher_detail_no, Sum(sre.reserved_qty - sre.delivered_qty))
+		.where(
+			(sre.voucher_type == "Sales Order") & (sre.voucher_no.isin(sales_orders)) & (sre.docstatus == 1)
+		)
+		.groupby(sre.voucher_detail_no)
+	)
+	if unpicked_only:
+		query = query.where(sre.from_voucher_type.isnull() | (sre.from_voucher_type != "Pick List"))
+	return {name: flt(qty) for name, qty in query.run()}
+
+
+def release_unpicked_reservations(sales_orders: list[str]) -> None:
+	"""Cancel the Sales Orders' own reservations (not those ERPNext holds for their Pick Lists)."""
+	if not sales_orders:
+		return
+	sre = frappe.qb.DocType("Stock Reservation Entry")
+	names = (
+		frappe.qb.from_(sre)
+		.select(sre.name)
+		.where(
+			(sre.voucher_type == "Sales Order")
+			& (sre.voucher_no.isin(sales_orders))
+			& (sre.docstatus == 1)
+			& (sre.status.notin(["Delivered", "Cancelled"]))
+			& (sre.from_voucher_type.isnull() | (sre.from_voucher_type != "Pick List"))
+		)
+		.orderby(sre.name)
+	).run(pluck=True)
+	if names:
+		cancel_stock_reservation_entries(sre_list=names, notify=False)
+
+
+def sales_orders_with(sales_orders: list[str], condition) -> dict[str, str]:
+	"""Sales Order -> a Stock Reservation Entry's from_voucher_no, for SREs matching `condition`."""
+	if not sales_orders:
+		return {}
 	sre = frappe.qb.DocType("Stock Reservation Entry")
 	rows = (
 		frappe.qb.from_(sre)
-		.select(sre.voucher_detail_no, Sum(sre.reserved_qty - sre.delivered_qty))
-		.where((sre.voucher_type == "Sales Order") & (sre.voucher_no == sales_order) & (sre.docstatus == 1))
-		.groupby(sre.voucher_detail_no)
+		.select(sre.voucher_no, sre.from_voucher_no)
+		.where(
+			(sre.voucher_type == "Sales Order")
+			& (sre.voucher_no.isin(sales_orders))
+			& (sre.docstatus == 1)
+			& condition(sre)
+		)
 	).run()
-	return {name: flt(qty) for name, qty in rows}
+	return {voucher_no: from_voucher_no for voucher_no, from_voucher_no in rows}
+
+
+def open_pick_lists(sales_orders: list[str]) -> dict[str, str]:
+	"""Sales Orders with stock reserved for a Pick List not yet delivered -> that Pick List (ERPNext
+	then refuses to change the order's lines or to pick it again)."""
+	return sales_orders_with(
+		sales_orders,
+		lambda sre: (sre.from_voucher_type == "Pick List") & (sre.status.notin(["Delivered", "Cancelled"])),
+	)
+
+
+def with_delivered_reservations(sales_orders: list[str]) -> set[str]:
+	"""Sales Orders from whose reserved stock something was delivered: ERPNext refuses Pick Lists for
+	them (the reserved quantity its check reads counts delivered reservations too)."""
+	return set(sales_orders_with(sales_orders, lambda sre: sre.delivered_qty > 0))
+
+
+def open_pick_list(sales_order: str) -> str | None:
+	return open_pick_lists([sales_order]).get(sales_order)

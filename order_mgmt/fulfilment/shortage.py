@@ -1,29 +1,70 @@
-"""A line that could not be fully reserved is a shortage: ERPNext's Material Request (purchase) is
-raised for the missing quantity, once per line, linked to the Sales Order line (and so to the order)."""
+"""Shortages: order lines whose stock could not be fully reserved.
+
+At approval, a purchase Material Request is raised for the missing quantity (once per line, through
+ERPNext's own Sales Order mapper) and the shortage is recorded on the order line with the date stock
+is expected (the earliest open Purchase Order, else Material Request, for the item and warehouse).
+
+The customer then chooses, as the seed documents list them, and the choice is recorded on the line:
+
+- Backorder: wait; the line is picked only once all of it is reserved (stock arriving is reserved
+  when the next pick list is built, most urgent orders first);
+- Ship Partially: pick and deliver what is reserved now, the rest follows;
+- Substitute: the missing quantity is taken from an ERPNext Item Alternative of the item, as a new
+  Sales Order line at the same price per stock unit (ERPNext's Update Items), and reserved;
+- Cancel Line: the Sales Order line is reduced to what is reserved (removed when nothing is).
+
+Without a choice, a short line is not shipped partially (the seeds: ship with missing parts only
+with the customer's consent).
+"""
 
 from __future__ import annotations
 
-import frappe
-from erpnext.selling.doctype.sales_order.sales_order import make_material_request
-from frappe.utils import flt
+import json
 
+import frappe
+from erpnext.controllers.accounts_controller import update_child_qty_rate
+from erpnext.selling.doctype.sales_order.sales_order import make_material_request
+from frappe import _
+from frappe.query_builder.functions import Min
+from frappe.utils import flt, getdate, now_datetime
+
+from order_mgmt.erpnext_bridge.stock_reservation import (
+	lock_bins,
+	open_pick_list,
+	pending_stock_qty,
+	release_unpicked_reservations,
+	reserve_for_sales_order,
+	reserved_qty_by_line,
+	stock_item_codes,
+)
 from order_mgmt.utils import acting_as
+
+BACKORDER = "Backorder"
+SHIP_PARTIALLY = "Ship Partially"
+SUBSTITUTE = "Substitute"
+CANCEL_LINE = "Cancel Line"
+ACTIONS = (BACKORDER, SHIP_PARTIALLY, SUBSTITUTE, CANCEL_LINE)
+# Decisions that changed the Sales Order cannot be taken back; waiting or shipping partially can.
+FINAL_ACTIONS = (SUBSTITUTE, CANCEL_LINE)
+DECIDING_ROLES = {"Order Manager", "Order Clerk", "Sales Reviewer", "System Manager"}
+EPSILON = 1e-9
+
+
+class ShortageError(frappe.ValidationError):
+	pass
 
 
 def shortages(sales_order, reserved: dict[str, float]) -> dict[str, float]:
-	"""Missing stock quantity per Sales Order line (stock items only)."""
-	stock_items = set(
-		frappe.get_all(
-			"Item",
-			filters={"name": ("in", [row.item_code for row in sales_order.items]), "is_stock_item": 1},
-			pluck="name",
-		)
-	)
-	return {
-		row.name: flt(row.stock_qty) - flt(reserved.get(row.name))
-		for row in sales_order.items
-		if row.item_code in stock_items and flt(row.stock_qty) - flt(reserved.get(row.name)) > 1e-9
-	}
+	"""Missing stock quantity per Sales Order line (stock items only): still to deliver, not reserved."""
+	stock_items = stock_item_codes([row.item_code for row in sales_order.items])
+	missing = {}
+	for row in sales_order.items:
+		if row.item_code not in stock_items:
+			continue
+		gap = pending_stock_qty(row) - flt(reserved.get(row.name))
+		if gap > EPSILON:
+			missing[row.name] = gap
+	return missing
 
 
 def raise_material_request(sales_order, reserved: dict[str, float]) -> str | None:
@@ -57,3 +98,288 @@ def raise_material_request(sales_order, reserved: dict[str, float]) -> str | Non
 		request.insert()
 		request.submit()
 	return request.name
+
+
+def expected_availability(item_code: str, warehouse: str) -> tuple[str | None, str | None]:
+	"""(date, document) of the earliest open supply for the item into the warehouse: a Purchase Order
+	not fully received, else a Material Request not fully ordered."""
+	po, po_item = frappe.qb.DocType("Purchase Order"), frappe.qb.DocType("Purchase Order Item")
+	row = (
+		frappe.qb.from_(po_item)
+		.join(po)
+		.on(po.name == po_item.parent)
+		.select(Min(po_item.schedule_date), po_item.parent)
+		.where(
+			(po.docstatus == 1)
+			& (po.status.notin(["Closed", "Completed", "On Hold"]))
+			& (po_item.item_code == item_code)
+			& (po_item.warehouse == warehouse)
+			& (po_item.received_qty < po_item.qty)
+		)
+		.groupby(po_item.parent)
+		.orderby(Min(po_item.schedule_date))
+		.limit(1)
+	).run()
+	if row:
+		return str(row[0][0]), row[0][1]
+	mr, mr_item = frappe.qb.DocType("Material Request"), frappe.qb.DocType("Material Request Item")
+	row = (
+		frappe.qb.from_(mr_item)
+		.join(mr)
+		.on(mr.name == mr_item.parent)
+		.select(Min(mr_item.schedule_date), mr_item.parent)
+		.where(
+			(mr.docstatus == 1)
+			& (mr.status.notin(["Stopped", "Cancelled", "Ordered", "Received", "Transferred"]))
+			& (mr.material_request_type.isin(["Purchase", "Material Transfer"]))
+			& (mr_item.item_code == item_code)
+			& (mr_item.warehouse == warehouse)
+			& (mr_item.ordered_qty < mr_item.stock_qty)
+		)
+		.groupby(mr_item.parent)
+		.orderby(Min(mr_item.schedule_date))
+		.limit(1)
+	).run()
+	if row:
+		return str(row[0][0]), row[0][1]
+	return None, None
+
+
+def record_shortages(order, sales_order, reserved: dict[str, float], material_request: str | None) -> None:
+	"""Write what is short on the order's lines after a reservation (approval or top-up)."""
+	missing = shortages(sales_order, reserved)
+	for line in order.items:
+		gap = flt(missing.get(line.sales_order_item))
+		values = {"shortage_qty": gap}
+		if gap > EPSILON:
+			if material_request and not line.material_request:
+				values["material_request"] = material_request
+			if not line.expected_date:
+				values["expected_date"] = expected_availability(line.item_code, line.warehouse)[0]
+		if any(
+			flt(line.get(k)) != flt(v) if k == "shortage_qty" else line.get(k) != v for k, v in values.items()
+		):
+			line.db_set(values, update_modified=False)
+	has_shortage = int(bool(missing))
+	if order.has_shortage != has_shortage:
+		order.db_set("has_shortage", has_shortage, update_modified=False)
+
+
+def refresh_shortages(order_name: str) -> None:
+	"""Re-read reservations and record the order's shortages (after a top-up or a decision)."""
+	order = frappe.get_doc("Customer Order", order_name)
+	if not order.sales_order:
+		return
+	sales_order = frappe.get_doc("Sales Order", order.sales_order)
+	record_shortages(order, sales_order, reserved_qty_by_line(sales_order.name), None)
+
+
+def pickable_qty(line_action: str | None, pending: float, reserved: float) -> float:
+	"""Stock quantity of a line that may be picked now, given the recorded shortage decision."""
+	reserved = min(max(reserved, 0), pending)
+	if pending - reserved <= EPSILON:
+		return reserved  # nothing short
+	if line_action == SHIP_PARTIALLY:
+		return reserved
+	return 0  # backorder, or no decision yet: the line waits
+
+
+@frappe.whitelist(methods=["POST"])
+def decide_shortage(
+	order: str, line: str, action: str, substitute_item: str | None = None, expected_date: str | None = None
+) -> dict:
+	"""Record the customer's choice for a short line and carry it out in ERPNext."""
+	if action not in ACTIONS:
+		frappe.throw(_("Unknown shortage decision {0}").format(action), ShortageError)
+	if not DECIDING_ROLES & set(frappe.get_roles()):
+		frappe.throw(_("Not permitted to decide on shortages"), frappe.PermissionError)
+	frappe.has_permission("Customer Order", "read", order, throw=True)
+
+	doc = frappe.get_doc("Customer Order", order, for_update=True)
+	row = next((r for r in doc.items if r.name == line), None)
+	if not row:
+		frappe.throw(_("Line {0} is not on Customer Order {1}").format(line, order), ShortageError)
+	if doc.docstatus != 1 or not doc.sales_order:
+		frappe.throw(_("Row #{0}: the order has no Sales Order yet").format(row.idx), ShortageError)
+	if row.shortage_action in FINAL_ACTIONS:
+		frappe.throw(
+			_("Row #{0}: the shortage was already decided ({1})").format(row.idx, _(row.shortage_action)),
+			ShortageError,
+		)
+	sales_order = frappe.get_doc("Sales Order", doc.sales_order, for_update=True)
+	so_row = next((r for r in sales_order.items if r.name == row.sales_order_item), None)
+	if not so_row:
+		frappe.throw(_("Row #{0}: the Sales Order line no longer exists").format(row.idx), ShortageError)
+	lock_bins([(r.item_code, r.warehouse) for r in sales_order.items if r.warehouse])
+	reserved = reserved_qty_by_line(sales_order.name)
+	gap = pending_stock_qty(so_row) - flt(reserved.get(so_row.name))
+	if gap <= EPSILON:
+		frappe.throw(_("Row #{0}: item {1} is not short").format(row.idx, row.item_code), ShortageError)
+
+	values = {"shortage_action": action, "shortage_decided_by": frappe.session.user}
+	if action == BACKORDER:
+		values["expected_date"] = (
+			getdate(expected_date)
+			if expected_date
+			else expected_availability(row.item_code, row.warehouse)[0]
+		)
+	elif action == SUBSTITUTE:
+		values["substitute_item"] = _substitute(row, sales_order, so_row, gap, substitute_item)
+	elif action == CANCEL_LINE:
+		_cancel_line(row, sales_order, so_row, gap)
+	values["shortage_decided_on"] = now_datetime()
+	row.db_set(values, update_modified=False)
+	if action in FINAL_ACTIONS:
+		_void_material_request(row)
+
+	doc.add_comment(
+		"Info",
+		_("Row #{0} ({1}): shortage of {2} decided: {3}").format(
+			row.idx,
+			row.item_code,
+			flt(gap),
+			_(action) + (f" → {values['substitute_item']}" if action == SUBSTITUTE else ""),
+		),
+	)
+	refresh_shortages(doc.name)
+	return {"action": action, "line": row.name, "sales_order": sales_order.name}
+
+
+def _substitute(row, sales_order, so_row, gap: float, substitute_item: str | None) -> str:
+	if not substitute_item:
+		frappe.throw(_("Row #{0}: choose the substitute item").format(row.idx), ShortageError)
+	if not is_alternative(row.item_code, substitute_item):
+		frappe.throw(
+			_("Row #{0}: {1} is not an Item Alternative of {2}").format(
+				row.idx, substitute_item, row.item_code
+			),
+			ShortageError,
+		)
+	_refuse_if_picked(row, sales_order)
+	stock_rate = flt(so_row.rate) / (flt(so_row.conversion_factor) or 1)
+	substitute_uom = frappe.db.get_value("Item", substitute_item, "stock_uom")
+	_update_sales_order_lines(
+		sales_order,
+		so_row,
+		keep_stock_qty=flt(so_row.stock_qty) - gap,
+		new_line={
+			"item_code": substitute_item,
+			"qty": gap,
+			"rate": stock_rate,
+			"uom": substitute_uom,
+			"conversion_factor": 1,
+			"delivery_date": str(so_row.delivery_date),
+		},
+	)
+	return substitute_item
+
+
+def _cancel_line(row, sales_order, so_row, gap: float) -> None:
+	_refuse_if_picked(row, sales_order)
+	keep = flt(so_row.stock_qty) - gap
+	if keep <= EPSILON and len(sales_order.items) == 1:
+		frappe.throw(
+			_(
+				"Row #{0}: this is the order's only line and nothing of it is reserved: cancel the order instead"
+			).format(row.idx),
+			ShortageError,
+		)
+	_update_sales_order_lines(sales_order, so_row, keep_stock_qty=keep)
+
+
+def _refuse_if_picked(row, sales_order) -> None:
+	"""ERPNext's Update Items drops every reservation of a Sales Order, those it holds for Pick Lists
+	too: lines are changed only while nothing of the order waits on a Pick List."""
+	pick_list = open_pick_list(sales_order.name)
+	if pick_list:
+		frappe.throw(
+			_("Row #{0}: the order is on Pick List {1}, not yet delivered; decide after its delivery").format(
+				row.idx, pick_list
+			),
+			ShortageError,
+		)
+
+
+def _update_sales_order_lines(
+	sales_order, so_row, keep_stock_qty: float, new_line: dict | None = None
+) -> None:
+	"""Change the Sales Order with ERPNext's Update Items, then reserve again under the Bin locks.
+
+	The reservations are cancelled first so that Update Items does not re-reserve on its own (its
+	read of available stock takes no lock on older v15 releases)."""
+	trans_items = []
+	for item in sales_order.items:
+		qty = flt(item.qty)
+		if item.name == so_row.name:
+			qty = keep_stock_qty / (flt(item.conversion_factor) or 1)
+			if qty <= EPSILON:
+				continue  # removed from the Sales Order
+		trans_items.append(
+			{
+				"docname": item.name,
+				"item_code": item.item_code,
+				"qty": qty,
+				"rate": item.rate,
+				"uom": item.uom,
+				"conversion_factor": item.conversion_factor,
+				"delivery_date": str(item.delivery_date),
+			}
+		)
+	if new_line:
+		trans_items.append(new_line)
+	with acting_as("Administrator"):  # the app's follow-up of a recorded decision
+		release_unpicked_reservations([sales_order.name])
+		update_child_qty_rate("Sales Order", json.dumps(trans_items), sales_order.name)
+		updated = frappe.get_doc("Sales Order", sales_order.name)
+	reserve_for_sales_order(updated)
+
+
+def is_alternative(item_code: str, alternative: str) -> bool:
+	return bool(
+		frappe.db.exists("Item Alternative", {"item_code": item_code, "alternative_item_code": alternative})
+		or frappe.db.exists(
+			"Item Alternative", {"item_code": alternative, "alternative_item_code": item_code, "two_way": 1}
+		)
+	)
+
+
+def _void_material_request(row) -> None:
+	"""The Material Request raised for a line no longer short is cancelled when nothing was ordered
+	from it and all its lines are void; otherwise purchasing is told on the request."""
+	if not row.material_request:
+		return
+	request = frappe.get_doc("Material Request", row.material_request)
+	if request.docstatus != 1:
+		return
+	void_lines = set(
+		frappe.get_all(
+			"Customer Order Item",
+			filters={"parent": row.parent, "shortage_action": ("in", FINAL_ACTIONS)},
+			pluck="sales_order_item",
+		)
+	)
+	untouched = all(flt(item.ordered_qty) <= EPSILON for item in request.items)
+	with acting_as("Administrator"):
+		if untouched and all(item.sales_order_item in void_lines for item in request.items):
+			request.ignore_linked_doctypes = ("Customer Order",)  # the order keeps the link as history
+			request.cancel()
+		else:
+			request.add_comment(
+				"Info",
+				_(
+					"Customer Order {0} row #{1}: the shortage of {2} was resolved by {3}; this request may be reduced"
+				).format(row.parent, row.idx, row.item_code, _(row.shortage_action)),
+			)
+
+
+@frappe.whitelist()
+def alternatives(item_code: str) -> list[str]:
+	"""Item Alternatives of an item (both directions where two-way), for the decision dialog."""
+	frappe.has_permission("Customer Order", "read", throw=True)
+	forward = frappe.get_all(
+		"Item Alternative", filters={"item_code": item_code}, pluck="alternative_item_code"
+	)
+	backward = frappe.get_all(
+		"Item Alternative", filters={"alternative_item_code": item_code, "two_way": 1}, pluck="item_code"
+	)
+	return sorted(set(forward) | set(backward))

@@ -9,8 +9,8 @@ import frappe
 from frappe import _
 
 from order_mgmt.erpnext_bridge.sales_order import assert_sales_order_matches, create_sales_order
-from order_mgmt.erpnext_bridge.stock_reservation import reserve_for_sales_order
-from order_mgmt.fulfilment.shortage import raise_material_request
+from order_mgmt.erpnext_bridge.stock_reservation import reservation_enabled, reserve_for_sales_order
+from order_mgmt.fulfilment.shortage import raise_material_request, record_shortages
 from order_mgmt.orders import status as order_status
 from order_mgmt.orders.tracking import sync_from_sales_order
 
@@ -36,10 +36,10 @@ def hand_off(order: CustomerOrder) -> str:
 	"""Create and submit the order's Sales Order, link both ways and mirror its status."""
 	so = create_sales_order(order, submit_as=credit_approver(order))
 	assert_sales_order_matches(order, so)
-	reserved = reserve_for_sales_order(so)
-	if reserved:
-		raise_material_request(so, reserved)
 	order.db_set("sales_order", so.name, update_modified=False)
+	if reservation_enabled():
+		reserved = reserve_for_sales_order(so)
+		record_shortages(order, so, reserved, raise_material_request(so, reserved))
 	sync_from_sales_order(so)
 	order.reload()
 	return so.name

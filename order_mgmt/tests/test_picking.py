@@ -48,7 +48,7 @@ class TestPicking(FrappeTestCase):
 
 	def test_batch_pick_list_covers_the_orders_most_urgent_first_and_keeps_their_reservation(self):
 		with acting_as(picker()):
-			name = create_pick_list([order.name for order in self.orders.values()])
+			name = create_pick_list([order.name for order in self.orders.values()])["pick_list"]
 		pick_list = frappe.get_doc("Pick List", name)
 		self.assertEqual(pick_list.docstatus, 1)
 		expected = [self.orders[p].sales_order for p in ("Urgent", "High", "Normal")]
@@ -64,7 +64,7 @@ class TestPicking(FrappeTestCase):
 
 	def test_delivery_from_the_pick_list_moves_stock_and_completes_the_orders(self):
 		with acting_as(picker()):
-			name = create_pick_list([order.name for order in self.orders.values()])
+			name = create_pick_list([order.name for order in self.orders.values()])["pick_list"]
 			notes = deliver_pick_list(name)
 		self.assertEqual(len(notes), 3)
 		self.assertEqual(frappe.db.get_value("Bin", {"item_code": self.item}, "actual_qty"), 30 - 9)
@@ -101,7 +101,7 @@ class TestPickListPrintFormat(FrappeTestCase):
 		item_doc.save()
 		urgent = make_order(make_customer(), [{"item_code": item, "qty": 3}], priority="Urgent", submit=True)
 		normal = make_order(make_customer(), [{"item_code": item, "qty": 5}], submit=True)
-		name = create_pick_list([normal.name, urgent.name])
+		name = create_pick_list([normal.name, urgent.name])["pick_list"]
 		self.assertTrue(frappe.db.exists("Print Format", {"name": "Order Pick List", "standard": "Yes"}))
 		html = frappe.get_print("Pick List", name, print_format="Order Pick List")
 		self.assertIn(item, html)

@@ -5,10 +5,12 @@
 // Colours mirror order_mgmt.orders.status.INDICATOR_COLOURS.
 
 frappe.listview_settings["Customer Order"] = {
-	add_fields: ["status", "priority", "sales_order"],
+	add_fields: ["status", "priority", "sales_order", "has_shortage"],
 
 	// One Pick List for approved orders, most urgent first (order_mgmt.fulfilment.picking). Also used
-	// by the form's Create > Pick List: Frappe loads these settings with the DocType.
+	// by the form's Create > Pick List: Frappe loads these settings with the DocType. Large batches
+	// are built by a background job: Frappe shows its progress bar, and the user gets a
+	// notification and the realtime event below when the Pick List is ready.
 	create_pick_list(names) {
 		return frappe
 			.call({
@@ -18,9 +20,23 @@ frappe.listview_settings["Customer Order"] = {
 				freeze_message: __("Create Pick List"),
 			})
 			.then((r) => {
-				if (!r.message) return;
-				frappe.show_alert({ message: __("Pick List {0} created", [r.message]), indicator: "green" });
-				frappe.set_route("Form", "Pick List", r.message);
+				const result = r.message || {};
+				if (result.queued) {
+					frappe.show_alert({
+						message: __("Building the Pick List for {0} orders in the background", [result.orders]),
+						indicator: "blue",
+					});
+					frappe.realtime.off("order_mgmt_pick_list_ready");
+					frappe.realtime.on("order_mgmt_pick_list_ready", (data) => {
+						frappe.realtime.off("order_mgmt_pick_list_ready");
+						frappe.hide_progress();
+						frappe.set_route("Form", "Pick List", data.pick_list);
+					});
+					return;
+				}
+				if (!result.pick_list) return;
+				frappe.show_alert({ message: __("Pick List {0} created", [result.pick_list]), indicator: "green" });
+				frappe.set_route("Form", "Pick List", result.pick_list);
 			});
 	},
 
@@ -54,6 +70,10 @@ frappe.listview_settings["Customer Order"] = {
 		if (cint(doc.docstatus) === 0) status = "Draft";
 		else if (cint(doc.docstatus) === 2) status = "Cancelled";
 		if (!status) return;
+		if (cint(doc.has_shortage) && ["To Deliver", "Partly Delivered"].includes(status)) {
+			// Approved but waiting for stock (or for the customer's decision on the shortage).
+			return [__("Short"), "orange", "has_shortage,=,1"];
+		}
 		const colour = frappe.listview_settings["Customer Order"].colours[status] || "gray";
 		return [__(status), colour, "status,=," + status];
 	},

@@ -52,6 +52,7 @@ frappe.ui.form.on("Customer Order", {
 
 		co_show_status_intro(frm);
 		co_show_shipments(frm);
+		co_show_stock_check(frm);
 
 		if (frm.doc.sales_order) {
 			frm.add_custom_button(
@@ -460,4 +461,127 @@ function co_show_shipments(frm) {
 		)}</th><th>${__("Tracking Number")}</th><th>${__("Shipped On")}</th></tr></thead><tbody>${rows}</tbody></table>`,
 		__("Shipments")
 	);
+}
+
+// --- Stock check and shortage decisions (order_mgmt.fulfilment.stock_check / .shortage) ----------
+
+const CO_SHORTAGE_ACTIONS = ["Backorder", "Ship Partially", "Substitute", "Cancel Line"];
+const CO_FINAL_SHORTAGE_ACTIONS = ["Substitute", "Cancel Line"];
+
+function co_show_stock_check(frm) {
+	if (frm.is_new() || !(frm.doc.items || []).length || frm.doc.docstatus === 2) return;
+	frappe
+		.xcall("order_mgmt.fulfilment.stock_check.stock_check", { order: frm.doc.name })
+		.then((lines) => {
+			if (!lines || !lines.length || frm.doc.name !== frm.docname) return;
+			const esc = frappe.utils.escape_html;
+			const fmt = (value) => format_number(value, null, 2);
+			const can_decide = frm.doc.docstatus === 1 && frm.doc.sales_order;
+			const rows = lines
+				.map((line) => {
+					const short = flt(line.shortage_qty) > 0;
+					let decision = line.shortage_action ? esc(__(line.shortage_action)) : "";
+					if (line.substitute_item) decision += ` &rarr; ${esc(line.substitute_item)}`;
+					if (line.expected_date) {
+						decision += ` <span class="text-muted">(${__("expected {0}", [
+							esc(frappe.datetime.str_to_user(line.expected_date)),
+						])})</span>`;
+					}
+					const button =
+						can_decide && short && !CO_FINAL_SHORTAGE_ACTIONS.includes(line.shortage_action)
+							? ` <button class="btn btn-xs btn-default co-decide-shortage" data-line="${esc(
+									line.name
+							  )}">${__("Decide")}</button>`
+							: "";
+					return `<tr class="${short ? "text-danger" : ""}"><td>${line.idx}</td><td>${esc(
+						line.item_code
+					)}</td><td>${esc(line.warehouse || "")}</td><td class="text-right">${fmt(
+						line.stock_qty
+					)}</td><td class="text-right">${fmt(line.available_qty)}</td><td class="text-right">${fmt(
+						line.reserved_for_order
+					)}</td><td class="text-right">${fmt(line.projected_qty)}</td><td class="text-right">${
+						short ? fmt(line.shortage_qty) : ""
+					}</td><td>${decision}${button}</td></tr>`;
+				})
+				.join("");
+			const head = [
+				"#",
+				__("Item"),
+				__("Warehouse"),
+				__("Qty (Stock UOM)"),
+				__("Available"),
+				__("Reserved for this Order"),
+				__("Projected"),
+				__("Shortage Qty (Stock UOM)"),
+				__("Shortage Decision"),
+			]
+				.map((label) => `<th>${label}</th>`)
+				.join("");
+			const section = frm.dashboard.add_section(
+				`<table class="table table-bordered small co-stock-check"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>`,
+				__("Stock")
+			);
+			$(section)
+				.find(".co-decide-shortage")
+				.on("click", (event) => {
+					const line = lines.find((l) => l.name === $(event.currentTarget).attr("data-line"));
+					if (line) co_decide_shortage(frm, line);
+				});
+		});
+}
+
+function co_decide_shortage(frm, line) {
+	frappe
+		.xcall("order_mgmt.fulfilment.shortage.alternatives", { item_code: line.item_code })
+		.then((alternatives) => {
+			const dialog = new frappe.ui.Dialog({
+				title: __("Shortage of {0} in row #{1}", [line.item_code, line.idx]),
+				fields: [
+					{
+						fieldtype: "HTML",
+						options: `<p>${__("{0} of {1} cannot be reserved.", [
+							format_number(line.shortage_qty, null, 2),
+							frappe.utils.escape_html(line.item_code),
+						])}</p>`,
+					},
+					{
+						fieldname: "action",
+						fieldtype: "Select",
+						label: __("Shortage Decision"),
+						reqd: 1,
+						options: CO_SHORTAGE_ACTIONS.filter(
+							(action) => action !== "Substitute" || alternatives.length
+						).map((action) => ({ value: action, label: __(action) })),
+					},
+					{
+						fieldname: "substitute_item",
+						fieldtype: "Select",
+						label: __("Substitute Item"),
+						options: alternatives,
+						depends_on: "eval: doc.action === 'Substitute'",
+						mandatory_depends_on: "eval: doc.action === 'Substitute'",
+					},
+					{
+						fieldname: "expected_date",
+						fieldtype: "Date",
+						label: __("Expected Availability"),
+						default: line.expected_date,
+						depends_on: "eval: doc.action === 'Backorder'",
+					},
+				],
+				primary_action_label: __("Record Decision"),
+				primary_action(values) {
+					dialog.hide();
+					frappe
+						.call({
+							method: "order_mgmt.fulfilment.shortage.decide_shortage",
+							type: "POST",
+							args: { order: frm.doc.name, line: line.name, ...values },
+							freeze: true,
+						})
+						.then(() => frm.reload_doc());
+				},
+			});
+			dialog.show();
+		});
 }

@@ -49,6 +49,7 @@ class CustomerOrder(Document):
 		duplicate_key: DF.Data | None
 		following_review_stage: DF.Link | None
 		grand_total: DF.Currency
+		has_shortage: DF.Check
 		hold_reasons: DF.Table[CustomerOrderHoldReason]
 		items: DF.Table[CustomerOrderItem]
 		naming_series: DF.Literal["CO-.YYYY.-.#####"]
