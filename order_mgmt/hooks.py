@@ -33,6 +33,13 @@ fixtures = [
 					"Returned for Changes",
 					"On Hold",
 					"Cancelled",
+					"Submitted",
+					"Under Review",
+					"Goods Received",
+					"Refunded",
+					"Replaced",
+					"Credited",
+					"Closed",
 				],
 			]
 		],
@@ -40,12 +47,59 @@ fixtures = [
 	{
 		"dt": "Workflow Action Master",
 		"filters": [
-			["name", "in", ["Submit", "Submit for Review", "Return for Changes", "Hold", "Release", "Cancel"]]
+			[
+				"name",
+				"in",
+				[
+					"Submit",
+					"Submit for Review",
+					"Return for Changes",
+					"Hold",
+					"Release",
+					"Cancel",
+					"Start Review",
+					"Receive Goods",
+					"Refund",
+					"Replace",
+					"Credit",
+					"Close",
+				],
+			]
 		],
 	},
-	{"dt": "Workflow", "filters": [["name", "=", "Customer Order Review"]]},
+	{"dt": "Workflow", "filters": [["name", "in", ["Customer Order Review", "Return Request Review"]]]},
 	"Order Review Stage",
+	{
+		"dt": "Mode of Payment",
+		"filters": [["name", "in", ["Bank Transfer", "Card", "Cash", "Alipay", "WeChat Pay"]]],
+	},
+	{
+		"dt": "Payment Term",
+		"filters": [
+			[
+				"name",
+				"in",
+				[
+					"Prepaid in Full",
+					"Deposit 30%",
+					"Balance Before Shipment",
+					"Cash on Delivery",
+					"Net 30",
+					"Installment 1 of 3",
+					"Installment 2 of 3",
+					"Installment 3 of 3",
+				],
+			]
+		],
+	},
+	{
+		"dt": "Payment Terms Template",
+		"filters": [
+			["name", "in", ["Prepaid", "Deposit 30%", "Cash on Delivery", "Net 30", "3 Installments"]]
+		],
+	},
 	"Order Review Rule",
+	"Return Reason",
 	{
 		"dt": "Custom Field",
 		"filters": [
@@ -56,6 +110,11 @@ fixtures = [
 					"Sales Order-customer_order",
 					"Customer-is_vip_customer",
 					"Customer-requires_order_review",
+					"Payment Terms Template-order_payment_gate",
+					"Payment Terms Template-deposit_percentage",
+					"Item-is_returnable",
+					"Delivery Note-return_request",
+					"Sales Invoice-return_request",
 				],
 			]
 		],
@@ -64,6 +123,7 @@ fixtures = [
 
 after_install = "order_mgmt.setup.install.after_install"
 after_migrate = "order_mgmt.setup.install.after_migrate"
+before_migrate = "order_mgmt.accounting.modes_of_payment.keep_accounts_before_migrate"
 before_uninstall = "order_mgmt.setup.install.before_uninstall"
 
 doctype_list_js = {"Customer Order": "public/js/customer_order_list.js"}
@@ -78,6 +138,7 @@ doc_events = {
 		"on_change": "order_mgmt.orders.tracking.on_sales_order_change",
 	},
 	"Delivery Note": {
+		"before_submit": "order_mgmt.accounting.gating.before_delivery_note_submit",
 		"on_submit": [
 			"order_mgmt.orders.tracking.on_fulfilment_document",
 			"order_mgmt.fulfilment.shipping.notify_customer_of_shipment",
@@ -85,8 +146,21 @@ doc_events = {
 		"on_cancel": "order_mgmt.orders.tracking.on_fulfilment_document",
 	},
 	"Sales Invoice": {
-		"on_submit": "order_mgmt.orders.tracking.on_fulfilment_document",
-		"on_cancel": "order_mgmt.orders.tracking.on_fulfilment_document",
+		"on_submit": [
+			"order_mgmt.orders.tracking.on_fulfilment_document",
+			"order_mgmt.accounting.payments.on_invoice_change",
+		],
+		"on_cancel": [
+			"order_mgmt.orders.tracking.on_fulfilment_document",
+			"order_mgmt.accounting.payments.on_invoice_change",
+		],
+	},
+	"Pick List": {
+		"before_submit": "order_mgmt.accounting.gating.before_pick_list_submit",
+	},
+	"Payment Entry": {
+		"on_submit": "order_mgmt.accounting.payments.on_payment_submit",
+		"on_cancel": "order_mgmt.accounting.payments.on_payment_cancel",
 	},
 }
 
@@ -115,3 +189,16 @@ jinja = {
 		"order_mgmt.print_formats.invoice.invoice_context",
 	],
 }
+
+# Customer portal (www/my-orders, www/my-returns; order_mgmt/portal): the static /my-returns/new
+# is listed before the dynamic rule that would otherwise take "new" for a request's name.
+website_route_rules = [
+	{"from_route": "/my-orders/<name>", "to_route": "my-orders/order"},
+	{"from_route": "/my-returns/new", "to_route": "my-returns/new"},
+	{"from_route": "/my-returns/<name>", "to_route": "my-returns/request"},
+]
+
+portal_menu_items = [
+	{"title": "My Orders", "route": "/my-orders", "role": "Customer"},
+	{"title": "Return Requests", "route": "/my-returns", "role": "Customer"},
+]

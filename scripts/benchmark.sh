@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Benchmarks the intake of a Customer Order to its approved Sales Order against a plain ERPNext
-# Sales Order (order_mgmt/benchmarks/intake.py) on a site with ERPNext and order_mgmt installed.
-# Everything the benchmark makes is rolled back: the site is left as it was.
+# Benchmarks on a site with ERPNext and order_mgmt installed; everything a benchmark makes is rolled
+# back: the site is left as it was.
+#   intake:  a Customer Order to its approved Sales Order against a plain ERPNext Sales Order
+#            (order_mgmt/benchmarks/intake.py)
+#   picking: one batch Pick List over many approved orders against ERPNext's pick list per order
+#            (order_mgmt/benchmarks/picking.py)
 #
-# Usage: scripts/benchmark.sh [ORDERS [WARMUP]]      (default: 30 orders per scenario, 3 warm-up)
+# Usage: scripts/benchmark.sh [ORDERS [WARMUP]]      intake (default: 30 orders per scenario, 3 warm-up)
+#        scripts/benchmark.sh picking [ORDERS]       picking (default: 50 orders)
 #
 # Environment:
 #   BENCH_DIR         bench location                  (default: ~/frappe-bench)
@@ -15,7 +19,12 @@ APP_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH_DIR="${BENCH_DIR:-$HOME/frappe-bench}"
 TEST_SITE="${TEST_SITE:-test-order-mgmt.localhost}"
 DB_ROOT_PASSWORD="${DB_ROOT_PASSWORD:-admin}"
-ORDERS="${1:-30}"
+KIND=intake
+if [ "${1:-}" = picking ]; then
+	KIND=picking
+	shift
+fi
+ORDERS="${1:-$([ $KIND = picking ] && echo 50 || echo 30)}"
 WARMUP="${2:-3}"
 
 case "$ORDERS$WARMUP" in
@@ -46,6 +55,11 @@ if ! bench --site "$TEST_SITE" list-apps 2>/dev/null | grep -q '^order_mgmt'; th
 	exit 1
 fi
 
-step "Intake benchmark on $TEST_SITE ($ORDERS orders per scenario, $WARMUP warm-up)"
-bench --site "$TEST_SITE" execute order_mgmt.benchmarks.intake.run \
-	--kwargs "{\"orders\": $ORDERS, \"warmup\": $WARMUP}"
+if [ $KIND = picking ]; then
+	step "Pick-list benchmark on $TEST_SITE ($ORDERS orders)"
+	bench --site "$TEST_SITE" execute order_mgmt.benchmarks.picking.run --kwargs "{\"orders\": $ORDERS}"
+else
+	step "Intake benchmark on $TEST_SITE ($ORDERS orders per scenario, $WARMUP warm-up)"
+	bench --site "$TEST_SITE" execute order_mgmt.benchmarks.intake.run \
+		--kwargs "{\"orders\": $ORDERS, \"warmup\": $WARMUP}"
+fi

@@ -55,3 +55,8 @@ def test_every_status_of_the_doctype_has_an_indicator_colour():
 	)
 	options = next(f["options"] for f in doctype["fields"] if f["fieldname"] == "status").split("\n")
 	assert set(options) == set(status.INDICATOR_COLOURS)
+
+
+@pytest.mark.parametrize("per_delivered", [0, 40])
+def test_a_sales_order_on_hold_puts_the_order_on_hold(per_delivered):
+	assert status_from_sales_order(1, "On Hold", per_delivered, 0) == status.ON_HOLD

@@ -17,6 +17,8 @@ from erpnext.stock.doctype.pick_list.pick_list import create_dn_for_pick_lists
 from frappe import _
 from frappe.utils import cint, flt
 
+from order_mgmt.accounting import payment_gate
+from order_mgmt.accounting.gating import check_orders
 from order_mgmt.erpnext_bridge.stock_reservation import (
 	lock_bins,
 	open_pick_list,
@@ -84,6 +86,7 @@ def build_pick_list(order_names: list[str], progress: Callable[[int, int, str], 
 	steps = 5
 	report = progress or (lambda done, total, what: None)
 	orders = orders_to_pick(order_names)
+	check_orders([order.name for order in orders], payment_gate.PICKING)  # prepaid / deposit terms
 	so_names = [order.sales_order for order in orders]
 	lock_sales_orders(so_names)
 	so_lines = sales_order_lines(so_names)
@@ -124,6 +127,7 @@ def build_pick_list(order_names: list[str], progress: Callable[[int, int, str], 
 			pick_list.append("locations", line)
 	if not pick_list.locations:
 		frappe.throw(_("None of these orders has anything left to pick"), PickingError)
+	pick_list.flags.payment_gate_checked = True
 	pick_list.insert()
 	report(3, steps, pick_list.name)
 	pick_list.submit()
@@ -215,16 +219,20 @@ def deliver_order(order: str) -> str:
 			PickingError,
 		)
 	lock_bins([(row.item_code, row.warehouse) for row in so.items if row.warehouse])
-	reserve_for_sales_order(so)  # stock that arrived since
-	reserved = reserved_qty_by_line(so.name)
-	decisions = shortage_decisions([order])
 	stock_items = stock_item_codes([row.item_code for row in so.items])
-	allowed = {
-		row.name: pickable_qty(decisions.get(row.name), pending_stock_qty(row), reserved.get(row.name, 0))
-		for row in so.items
-		if row.item_code in stock_items
-	}
-	note = make_delivery_note(so.name, kwargs={"for_reserved_stock": True})
+	allowed = {}
+	if reservation_enabled():
+		reserve_for_sales_order(so)  # stock that arrived since
+		reserved = reserved_qty_by_line(so.name)
+		decisions = shortage_decisions([order])
+		allowed = {
+			row.name: pickable_qty(decisions.get(row.name), pending_stock_qty(row), reserved.get(row.name, 0))
+			for row in so.items
+			if row.item_code in stock_items
+		}
+	# Without reservations ERPNext's mapping delivers what is pending and its stock ledger refuses
+	# what is not in stock.
+	note = make_delivery_note(so.name, kwargs={"for_reserved_stock": bool(allowed)})
 	kept = []
 	for row in note.items:
 		if row.so_detail in allowed:

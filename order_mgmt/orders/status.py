@@ -31,6 +31,8 @@ def status_from_sales_order(
 		return ON_HOLD
 	if docstatus != 1:
 		return APPROVED
+	if so_status == "On Hold":
+		return ON_HOLD  # ERPNext's hold (e.g. a reversed payment): no deliveries until resumed
 	if so_status in ("Completed", "Closed") or (per_delivered >= 100 and per_billed >= 100):
 		return COMPLETED
 	if per_delivered >= 100:

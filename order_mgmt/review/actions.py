@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import frappe
 from frappe import _
 
+from order_mgmt.accounting.payments import sync_payment_status
 from order_mgmt.erpnext_bridge.sales_order import assert_sales_order_matches, create_sales_order
 from order_mgmt.erpnext_bridge.stock_reservation import reservation_enabled, reserve_for_sales_order
 from order_mgmt.fulfilment.shortage import raise_material_request, record_shortages
@@ -37,6 +38,7 @@ def hand_off(order: CustomerOrder) -> str:
 	so = create_sales_order(order, submit_as=credit_approver(order))
 	assert_sales_order_matches(order, so)
 	order.db_set("sales_order", so.name, update_modified=False)
+	sync_payment_status(order.name)
 	if reservation_enabled():
 		reserved = reserve_for_sales_order(so)
 		record_shortages(order, so, reserved, raise_material_request(so, reserved))

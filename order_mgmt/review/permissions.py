@@ -11,6 +11,17 @@ FULL_ACCESS_ROLES = {"System Manager", "Order Manager", "Sales Manager", "Accoun
 WAREHOUSE_ROLES = {"Stock User", "Stock Manager"}
 """Warehouse staff see the orders approved for delivery (to pick and ship them)."""
 FULFILMENT_STATUSES = ("To Deliver", "Partly Delivered", "Delivered", "Completed")
+ACCOUNTS_ROLES = {"Accounts User"}
+"""Accountants see approved orders, and those on hold (payment holds), to invoice and collect."""
+BILLING_STATUSES = (*FULFILMENT_STATUSES, "On Hold")
+
+
+def _visible_statuses(roles: set[str]) -> tuple[str, ...]:
+	if ACCOUNTS_ROLES & roles:
+		return BILLING_STATUSES
+	if WAREHOUSE_ROLES & roles:
+		return FULFILMENT_STATUSES
+	return ()
 
 
 def _stages_for(roles: set[str]) -> list[str]:
@@ -38,8 +49,9 @@ def customer_order_query(user: str | None = None, doctype: str | None = None) ->
 			f"`tabCustomer Order`.owner = {user_sql}",
 			f"`tabCustomer Order`.customer in (select name from `tabCustomer` where account_manager = {user_sql})",
 		]
-		if WAREHOUSE_ROLES & set(frappe.get_roles(frappe.session.user if user is None else user)):
-			statuses = ", ".join(frappe.db.escape(status) for status in FULFILMENT_STATUSES)
+		visible = _visible_statuses(set(frappe.get_roles(frappe.session.user if user is None else user)))
+		if visible:
+			statuses = ", ".join(frappe.db.escape(status) for status in visible)
 			found.append(f"`tabCustomer Order`.status in ({statuses})")
 		if stage_list:
 			found.append(f"`tabCustomer Order`.current_review_stage in ({stage_list})")
@@ -61,7 +73,7 @@ def customer_order_has_permission(doc, ptype: str | None = None, user: str | Non
 	stages = _stages_for(roles)
 	if stages and doc.current_review_stage in stages:
 		return True
-	if WAREHOUSE_ROLES & roles and doc.status in FULFILMENT_STATUSES and ptype in (None, "read", "print"):
+	if doc.status in _visible_statuses(roles) and ptype in (None, "read", "print"):
 		return True
 	if (
 		stages

@@ -15,6 +15,7 @@ from frappe import _
 from frappe.model.workflow import apply_workflow
 from frappe.utils import add_to_date, cint, flt, now_datetime
 
+from order_mgmt.accounting.credit import check_credit_authority
 from order_mgmt.orders import status as order_status
 from order_mgmt.review import notifications
 from order_mgmt.review.engine import next_stages
@@ -179,6 +180,8 @@ def before_update_after_submit(order: CustomerOrder) -> None:
 				title=_("Comment Required"),
 			)
 		check_four_eyes(order, stage, user, decision)
+		if decision == "Approved":
+			check_credit_authority(order, stage, new_state == APPROVED, user)
 		record_decision(order, stage, decision, user, comment)
 		transition.update(decision=decision, comment=comment)
 		if decision == "Approved":
@@ -189,6 +192,8 @@ def before_update_after_submit(order: CustomerOrder) -> None:
 		order.reviewed_on = now_datetime()
 		order.review_comment = comment
 
+	elif new_state == APPROVED:
+		check_credit_authority(order, None, True, user)  # released from hold straight to approval
 	order.status = status_of_state(new_state, order)
 	order.flags.review_transition = transition
 	if new_state == APPROVED and not order.sales_order:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import frappe
 
-CUSTOM_FIELDS = ("Sales Order-customer_order", "Customer-is_vip_customer", "Customer-requires_order_review")
+CUSTOM_FIELDS = (
+	"Sales Order-customer_order",
+	"Customer-is_vip_customer",
+	"Customer-requires_order_review",
+	"Payment Terms Template-order_payment_gate",
+	"Payment Terms Template-deposit_percentage",
+	"Item-is_returnable",
+	"Delivery Note-return_request",
+	"Sales Invoice-return_request",
+)
 ROLES = ("Order Manager", "Order Clerk", "Sales Reviewer", "Finance Reviewer", "Warehouse Reviewer")
 
 
@@ -12,6 +21,17 @@ def after_install() -> None:
 	ensure_settings_defaults()
 	ensure_credit_controller()
 	enable_stock_reservation()
+	# Frappe imports fixtures after this hook; the modes of payment need theirs to get accounts.
+	from frappe.utils.fixtures import sync_fixtures
+
+	sync_fixtures("order_mgmt")
+	ensure_mode_of_payment_accounts()
+
+
+def ensure_mode_of_payment_accounts() -> None:
+	from order_mgmt.accounting.modes_of_payment import ensure_accounts
+
+	ensure_accounts()
 
 
 def enable_stock_reservation() -> None:
@@ -31,6 +51,7 @@ def ensure_credit_controller() -> None:
 def after_migrate() -> None:
 	ensure_settings_defaults()
 	ensure_credit_controller()
+	ensure_mode_of_payment_accounts()
 
 
 def ensure_settings_defaults() -> None:

@@ -81,7 +81,23 @@ class TestReviewFixtures(FrappeTestCase):
 		from frappe.core.doctype.data_import.data_import import export_json, import_doc
 		from frappe.utils.fixtures import sync_fixtures
 
+		from order_mgmt.accounting.modes_of_payment import keep_accounts_before_migrate
+		from order_mgmt.setup.install import after_migrate
+
+		def accounts():
+			return sorted(
+				frappe.get_all(
+					"Mode of Payment Account",
+					filters={"parent": ("in", ["Bank Transfer", "Card", "Cash", "Alipay", "WeChat Pay"])},
+					fields=["parent", "company", "default_account"],
+					as_list=True,
+				)
+			)
+
 		before = frappe.get_doc("Workflow", "Customer Order Review").as_dict()
+		accounts_before = accounts()
+		self.assertTrue(accounts_before)
+		keep_accounts_before_migrate()  # as `bench migrate` runs the hooks around the fixtures
 		with tempfile.TemporaryDirectory() as folder:
 			for fixture in frappe.get_hooks("fixtures", app_name="order_mgmt"):
 				doctype = fixture if isinstance(fixture, str) else fixture["dt"]
@@ -91,6 +107,10 @@ class TestReviewFixtures(FrappeTestCase):
 				self.assertTrue(os.path.getsize(path) > 2, doctype)
 				import_doc(path)
 		sync_fixtures("order_mgmt")
+		after_migrate()
+		frappe.db.commit()  # import_doc commits: the accounts put back must be committed too
+		# Frappe replaces fixture records (their child rows included); the accounts are kept.
+		self.assertEqual(accounts(), accounts_before)
 		after = frappe.get_doc("Workflow", "Customer Order Review")
 		self.assertEqual(len(after.transitions), len(before.transitions))
 		self.assertEqual(len(after.states), len(before.states))

@@ -67,7 +67,9 @@ frappe.ui.form.on("Customer Order", {
 			frappe.model.can_create("Pick List")
 		) {
 			frm.add_custom_button(__("Pick List"), () => frappe.listview_settings["Customer Order"].create_pick_list([frm.doc.name]), __("Create"));
+			frm.add_custom_button(__("Delivery Note"), () => co_deliver_order(frm), __("Create"));
 		}
+		co_add_billing_buttons(frm);
 	},
 
 	before_workflow_action(frm) {
@@ -584,4 +586,77 @@ function co_decide_shortage(frm, line) {
 			});
 			dialog.show();
 		});
+}
+
+// --- Invoices and payments (order_mgmt.accounting) --------------------------------------------
+
+function co_add_billing_buttons(frm) {
+	const doc = frm.doc;
+	if (doc.docstatus !== 1 || !doc.sales_order || doc.status === "Cancelled") return;
+	if (flt(doc.per_billed) < 100 && frappe.model.can_create("Sales Invoice")) {
+		frm.add_custom_button(
+			__("Sales Invoice"),
+			() =>
+				frappe
+					.call({
+						method: "order_mgmt.accounting.invoicing.create_sales_invoice",
+						type: "POST",
+						args: { order: doc.name },
+						freeze: true,
+						freeze_message: __("Creating Sales Invoice"),
+					})
+					.then((r) => r.message && frappe.set_route("Form", "Sales Invoice", r.message)),
+			__("Create")
+		);
+	}
+	if (flt(doc.outstanding_amount) > 0 && frappe.model.can_create("Payment Entry")) {
+		frm.add_custom_button(__("Payment"), () => co_register_payment(frm), __("Create"));
+	}
+}
+
+function co_register_payment(frm) {
+	const dialog = new frappe.ui.Dialog({
+		title: __("Register Payment for {0}", [frm.doc.name]),
+		fields: [
+			{
+				fieldname: "amount",
+				fieldtype: "Currency",
+				label: __("Amount"),
+				options: frm.doc.currency,
+				reqd: 1,
+				default: frm.doc.outstanding_amount,
+			},
+			{ fieldname: "mode_of_payment", fieldtype: "Link", options: "Mode of Payment", label: __("Mode of Payment"), reqd: 1 },
+			{ fieldname: "reference_no", fieldtype: "Data", label: __("Reference No") },
+			{ fieldname: "reference_date", fieldtype: "Date", label: __("Reference Date"), default: frappe.datetime.get_today() },
+		],
+		primary_action_label: __("Submit Payment"),
+		primary_action(values) {
+			dialog.hide();
+			frappe
+				.call({
+					method: "order_mgmt.accounting.payments.register_payment",
+					type: "POST",
+					args: { order: frm.doc.name, ...values },
+					freeze: true,
+				})
+				.then((r) => {
+					frappe.show_alert({ message: __("Payment {0} submitted", [(r.message || []).join(", ")]), indicator: "green" });
+					frm.reload_doc();
+				});
+		},
+	});
+	dialog.show();
+}
+
+function co_deliver_order(frm) {
+	frappe
+		.call({
+			method: "order_mgmt.fulfilment.picking.deliver_order",
+			type: "POST",
+			args: { order: frm.doc.name },
+			freeze: true,
+			freeze_message: __("Creating Delivery Note"),
+		})
+		.then((r) => r.message && frappe.set_route("Form", "Delivery Note", r.message));
 }

@@ -56,7 +56,10 @@ class CustomerOrder(Document):
 		net_total: DF.Currency
 		notes: DF.SmallText | None
 		order_date: DF.Date
+		outstanding_amount: DF.Currency
 		order_type: DF.Literal["Standard", "Pre-sale", "Bulk", "Custom"]
+		paid_amount: DF.Currency
+		payment_status: DF.Literal["", "Unpaid", "Partly Paid", "Paid"]
 		payment_terms_template: DF.Link | None
 		per_billed: DF.Percent
 		per_delivered: DF.Percent

@@ -8,5 +8,6 @@ def get_data():
 		"transactions": [
 			{"label": _("Review"), "items": ["Order Review"]},
 			{"label": _("Fulfilment"), "items": ["Sales Order"]},
+			{"label": _("Returns"), "items": ["Return Request"]},
 		],
 	}

@@ -1,0 +1,108 @@
+"""Sales Invoices for a Customer Order, made by ERPNext's own mappings.
+
+Delivered goods are invoiced from their Delivery Notes (every submitted one not fully billed, in
+one invoice); an order with nothing to deliver yet is invoiced from its Sales Order when its terms
+are prepaid or it sells services only. The invoice carries the order's payment terms template
+(ERPNext builds the payment schedule: net N days, installments) and has the advances paid against
+the Sales Order allocated to it.
+"""
+
+from __future__ import annotations
+
+import frappe
+from erpnext.selling.doctype.sales_order.sales_order import make_sales_invoice as invoice_from_sales_order
+from erpnext.stock.doctype.delivery_note.delivery_note import make_sales_invoice as invoice_from_delivery_note
+from frappe import _
+from frappe.utils import flt
+
+from order_mgmt.accounting import payment_gate
+from order_mgmt.accounting.payments import gate_of, sync_payment_status
+
+
+class InvoicingError(frappe.ValidationError):
+	pass
+
+
+def unbilled_delivery_notes(sales_order: str) -> list[str]:
+	dn, item = frappe.qb.DocType("Delivery Note"), frappe.qb.DocType("Delivery Note Item")
+	return (
+		frappe.qb.from_(item)
+		.join(dn)
+		.on(dn.name == item.parent)
+		.select(dn.name)
+		.distinct()
+		.where(
+			(item.against_sales_order == sales_order)
+			& (dn.docstatus == 1)
+			& (dn.is_return == 0)
+			& (dn.per_billed < 100)
+			& (dn.status.notin(["Closed", "Return Issued"]))
+		)
+		.orderby(dn.name)
+	).run(pluck=True)
+
+
+@frappe.whitelist(methods=["POST"])
+def create_sales_invoice(order: str) -> str:
+	"""Create and submit the order's next Sales Invoice; returns its name."""
+	frappe.has_permission("Customer Order", "read", order, throw=True)
+	frappe.has_permission("Sales Invoice", "create", throw=True)
+	doc = frappe.get_doc("Customer Order", order, for_update=True)  # no two invoices for one delivery
+	if doc.docstatus != 1 or not doc.sales_order:
+		frappe.throw(_("{0} is not approved yet: there is nothing to invoice").format(order), InvoicingError)
+
+	notes = unbilled_delivery_notes(doc.sales_order)
+	if notes:
+		invoice = None
+		for note in notes:
+			invoice = invoice_from_delivery_note(note, target_doc=invoice)
+	elif _may_invoice_before_delivery(doc):
+		invoice = invoice_from_sales_order(doc.sales_order)
+	else:
+		frappe.throw(
+			_("{0} has no delivered goods left to invoice: it is invoiced as its goods are delivered").format(
+				order
+			),
+			InvoicingError,
+		)
+	_drop_lines_billed_on_the_sales_order(invoice, doc.sales_order)
+	if not invoice.items:
+		frappe.throw(_("{0} has nothing left to invoice").format(order), InvoicingError)
+	if doc.payment_terms_template:
+		invoice.payment_terms_template = doc.payment_terms_template
+		invoice.set("payment_schedule", [])  # rebuilt by ERPNext from the template
+	invoice.allocate_advances_automatically = 1
+	invoice.insert()
+	invoice.submit()
+	sync_payment_status(order)
+	return invoice.name
+
+
+def _drop_lines_billed_on_the_sales_order(invoice, sales_order: str) -> None:
+	"""A prepaid order invoiced from its Sales Order before delivery is not billed again from its
+	Delivery Notes (ERPNext's Delivery Note mapping counts only bills made from Delivery Notes)."""
+	billed = {
+		row.name: flt(row.billed_amt) >= flt(row.amount) - 0.005
+		for row in frappe.get_all(
+			"Sales Order Item", filters={"parent": sales_order}, fields=["name", "amount", "billed_amt"]
+		)
+	}
+	if any(billed.values()):
+		kept = [row for row in invoice.items if not (row.dn_detail and billed.get(row.so_detail))]
+		invoice.set("items", kept)
+		for idx, row in enumerate(invoice.items, start=1):
+			row.idx = idx
+
+
+def _may_invoice_before_delivery(order) -> bool:
+	if flt(frappe.db.get_value("Sales Order", order.sales_order, "per_billed")) >= 100:
+		return False
+	gate, _deposit = gate_of(order)
+	if gate == payment_gate.PREPAID:
+		return True
+	stock_items = frappe.get_all(
+		"Item",
+		filters={"name": ("in", [row.item_code for row in order.items]), "is_stock_item": 1},
+		pluck="name",
+	)
+	return not stock_items  # services: nothing will ever be delivered

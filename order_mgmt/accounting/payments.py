@@ -1,0 +1,285 @@
+"""Payments of a Customer Order, all through ERPNext's Payment Entry.
+
+Money received before invoicing is an advance against the Sales Order; afterwards it pays the
+order's invoices (ERPNext's `get_payment_entry`). What was paid is read back from the submitted
+Payment Entries' references to the Sales Order and its invoices: ERPNext moves an advance's
+reference to the invoice it is allocated to, so each payment is counted once either way.
+
+A reversed payment (a cancelled Payment Entry) that leaves a prepaid or deposit order short of
+what its terms require puts the order on hold, with ERPNext's own Sales Order hold (which stops
+deliveries), and tells the owner; the payment that makes up for it releases the hold.
+"""
+
+from __future__ import annotations
+
+import frappe
+from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
+from erpnext.accounts.doctype.sales_invoice.sales_invoice import get_bank_cash_account
+from frappe import _
+from frappe.query_builder.functions import Sum
+from frappe.utils import flt, getdate, nowdate
+
+from order_mgmt.accounting import payment_gate
+from order_mgmt.orders import status as order_status
+from order_mgmt.utils import acting_as
+
+PAYMENT_HOLD_RULE = "Payment"
+
+
+class PaymentError(frappe.ValidationError):
+	pass
+
+
+def order_of_sales_order(sales_order: str) -> str | None:
+	return frappe.db.get_value("Sales Order", sales_order, "customer_order")
+
+
+def sales_order_total(sales_order: str) -> float:
+	values = frappe.db.get_value("Sales Order", sales_order, ["grand_total", "rounded_total"], as_dict=True)
+	return flt(values.rounded_total) or flt(values.grand_total)
+
+
+def invoices_of(sales_order: str, include_returns: bool = False) -> list[str]:
+	si, item = frappe.qb.DocType("Sales Invoice"), frappe.qb.DocType("Sales Invoice Item")
+	query = (
+		frappe.qb.from_(item)
+		.join(si)
+		.on(si.name == item.parent)
+		.select(si.name)
+		.distinct()
+		.where((item.sales_order == sales_order) & (si.docstatus == 1))
+		.orderby(si.name)
+	)
+	if not include_returns:
+		query = query.where(si.is_return == 0)
+	return query.run(pluck=True)
+
+
+def paid_towards(sales_order: str) -> float:
+	"""Received (less refunded) by submitted Payment Entries for the Sales Order and its invoices."""
+	pe, ref = frappe.qb.DocType("Payment Entry"), frappe.qb.DocType("Payment Entry Reference")
+	paid = 0.0
+	for doctype, names in (("Sales Order", [sales_order]), ("Sales Invoice", invoices_of(sales_order))):
+		if not names:
+			continue
+		rows = (
+			frappe.qb.from_(ref)
+			.join(pe)
+			.on(pe.name == ref.parent)
+			.select(pe.payment_type, Sum(ref.allocated_amount))
+			.where(
+				(pe.docstatus == 1) & (ref.reference_doctype == doctype) & (ref.reference_name.isin(names))
+			)
+			.groupby(pe.payment_type)
+		).run()
+		for payment_type, amount in rows:
+			paid += flt(amount) if payment_type == "Receive" else -flt(amount)
+	return round(paid, 2)
+
+
+def payment_figures(sales_order: str) -> frappe._dict:
+	total = sales_order_total(sales_order)
+	paid = paid_towards(sales_order)
+	return frappe._dict(
+		total=total,
+		paid=paid,
+		outstanding=round(max(total - paid, 0), 2),
+		status=payment_gate.payment_status(total, paid),
+	)
+
+
+def sync_payment_status(order_name: str) -> frappe._dict | None:
+	"""Write paid/outstanding/payment status on the Customer Order from ERPNext's documents."""
+	sales_order = frappe.db.get_value("Customer Order", order_name, "sales_order")
+	if not sales_order:
+		return None
+	figures = payment_figures(sales_order)
+	frappe.db.set_value(
+		"Customer Order",
+		order_name,
+		{
+			"paid_amount": figures.paid,
+			"outstanding_amount": figures.outstanding,
+			"payment_status": figures.status,
+		},
+		update_modified=False,
+	)
+	return figures
+
+
+@frappe.whitelist(methods=["POST"])
+def register_payment(
+	order: str,
+	amount: float,
+	mode_of_payment: str,
+	reference_no: str | None = None,
+	reference_date: str | None = None,
+) -> list[str]:
+	"""Submit ERPNext Payment Entries for the order: against its unpaid invoices, oldest first, if
+	it has any, else one advance against its Sales Order. Returns the Payment Entries."""
+	frappe.has_permission("Customer Order", "read", order, throw=True)
+	frappe.has_permission("Payment Entry", "create", throw=True)
+	amount = flt(amount, 2)
+	if amount <= 0:
+		frappe.throw(_("Amount: enter a payment above zero"), PaymentError)
+	if not mode_of_payment or not frappe.db.exists("Mode of Payment", mode_of_payment):
+		frappe.throw(_("Mode of Payment: {0} does not exist").format(mode_of_payment or ""), PaymentError)
+
+	doc = frappe.get_doc("Customer Order", order, for_update=True)  # one payment at a time per order
+	if doc.docstatus != 1 or not doc.sales_order:
+		frappe.throw(_("{0} is not approved yet: there is nothing to pay").format(order), PaymentError)
+	figures = payment_figures(doc.sales_order)
+	if amount > figures.outstanding + payment_gate.TOLERANCE:
+		frappe.throw(
+			_("Amount: {0} is more than the {1} outstanding on {2}").format(
+				frappe.format_value(amount, {"fieldtype": "Currency", "options": doc.currency}),
+				frappe.format_value(figures.outstanding, {"fieldtype": "Currency", "options": doc.currency}),
+				order,
+			),
+			PaymentError,
+		)
+	account = get_bank_cash_account(mode_of_payment, doc.company)["account"]
+	targets = [
+		("Sales Invoice", name, flt(outstanding))
+		for name, outstanding in frappe.get_all(
+			"Sales Invoice",
+			filters={"name": ("in", invoices_of(doc.sales_order) or [""]), "outstanding_amount": (">", 0)},
+			fields=["name", "outstanding_amount"],
+			order_by="posting_date, name",
+			as_list=True,
+		)
+	] or [("Sales Order", doc.sales_order, amount)]
+	entries, left = [], amount
+	for doctype, name, open_amount in targets:
+		if left <= payment_gate.TOLERANCE:
+			break
+		part = min(left, open_amount)
+		entry = get_payment_entry(doctype, name, party_amount=part, bank_account=account)
+		entry.mode_of_payment = mode_of_payment
+		entry.reference_no = reference_no or order
+		entry.reference_date = getdate(reference_date) if reference_date else nowdate()
+		entry.insert()
+		entry.submit()
+		entries.append(entry.name)
+		left = round(left - part, 2)
+	return entries
+
+
+# --- doc events: Payment Entry submitted or cancelled ------------------------------------------
+
+
+def orders_of_payment(entry) -> list[str]:
+	sales_orders = set()
+	for ref in entry.get("references", []):
+		if ref.reference_doctype == "Sales Order":
+			sales_orders.add(ref.reference_name)
+		elif ref.reference_doctype == "Sales Invoice":
+			sales_orders.update(
+				frappe.get_all(
+					"Sales Invoice Item",
+					filters={"parent": ref.reference_name, "sales_order": ("is", "set")},
+					pluck="sales_order",
+					distinct=True,
+				)
+			)
+	orders = {order_of_sales_order(name) for name in sales_orders}
+	return sorted(name for name in orders if name)
+
+
+def on_invoice_change(invoice, method=None) -> None:
+	"""Invoices move advances and outstanding amounts: follow them on the orders."""
+	for sales_order in {row.sales_order for row in invoice.items if row.sales_order}:
+		order = order_of_sales_order(sales_order)
+		if order:
+			sync_payment_status(order)
+
+
+def on_payment_submit(entry, method=None) -> None:
+	for order in orders_of_payment(entry):
+		sync_payment_status(order)
+		release_payment_hold(order)
+
+
+def on_payment_cancel(entry, method=None) -> None:
+	for order in orders_of_payment(entry):
+		sync_payment_status(order)
+		hold_for_missing_payment(order, entry.name)
+
+
+def gate_of(order) -> tuple[str | None, float]:
+	if not order.payment_terms_template:
+		return None, 0.0
+	gate, deposit = frappe.db.get_value(
+		"Payment Terms Template", order.payment_terms_template, ["order_payment_gate", "deposit_percentage"]
+	)
+	return gate or None, flt(deposit)
+
+
+def missing_requirement(order, stage: str) -> payment_gate.Requirement | None:
+	"""The payment the order's terms still need before `stage`, or None when nothing is missing."""
+	gate, deposit = gate_of(order)
+	if not gate or not order.sales_order:
+		return None
+	figures = payment_figures(order.sales_order)
+	result = payment_gate.requirement(gate, stage, figures.total, figures.paid, deposit)
+	return None if result.met else result
+
+
+def hold_for_missing_payment(order_name: str, payment_entry: str) -> bool:
+	"""After a reversed payment: hold an order whose terms now hold its goods back."""
+	order = frappe.get_doc("Customer Order", order_name)
+	gate, _deposit = gate_of(order)
+	if not payment_gate.holds_shipment(gate) or order.status not in (
+		order_status.TO_DELIVER,
+		order_status.PARTLY_DELIVERED,
+	):
+		return False
+	stage = payment_gate.PICKING if not order.per_delivered else payment_gate.SHIPMENT
+	missing = missing_requirement(order, payment_gate.SHIPMENT) or missing_requirement(order, stage)
+	if not missing:
+		return False
+	message = _(
+		"Payment {0} was reversed: {1} is missing of the {2} the {3} terms require before {4}"
+	).format(
+		payment_entry,
+		frappe.format_value(missing.missing, {"fieldtype": "Currency", "options": order.currency}),
+		frappe.format_value(missing.required, {"fieldtype": "Currency", "options": order.currency}),
+		_(gate),
+		_(missing.stage),
+	)
+	with acting_as("Administrator"):  # the app's own follow-up: ERPNext's hold stops deliveries
+		sales_order = frappe.get_doc("Sales Order", order.sales_order)
+		if sales_order.status != "On Hold":
+			sales_order.update_status("On Hold")
+	order.append("hold_reasons", {"rule": PAYMENT_HOLD_RULE, "message": message})
+	order.hold_reasons[-1].db_insert()
+	frappe.db.set_value("Customer Order", order.name, "status", order_status.ON_HOLD, update_modified=False)
+	order.add_comment("Info", message)
+	from order_mgmt.review.notifications import notify
+
+	notify(
+		[order.owner], _("{0} is on hold: {1}").format(order.name, message), order, from_user="Administrator"
+	)
+	return True
+
+
+def release_payment_hold(order_name: str) -> bool:
+	"""A payment that makes up for a reversed one resumes the Sales Order (and so the order)."""
+	order = frappe.get_doc("Customer Order", order_name)
+	if order.status != order_status.ON_HOLD or not order.sales_order:
+		return False
+	if not any(row.rule == PAYMENT_HOLD_RULE for row in order.hold_reasons):
+		return False
+	stage = payment_gate.PICKING if not order.per_delivered else payment_gate.SHIPMENT
+	if missing_requirement(order, stage):
+		return False
+	with acting_as("Administrator"):
+		sales_order = frappe.get_doc("Sales Order", order.sales_order)
+		if sales_order.status == "On Hold":
+			sales_order.update_status("Draft")  # ERPNext's "Resume"
+		sales_order.reload()
+	from order_mgmt.orders.tracking import sync_from_sales_order
+
+	sync_from_sales_order(sales_order)
+	order.add_comment("Info", _("Payment received: the hold for payment is released"))
+	return True
