@@ -61,7 +61,7 @@ fixtures = [
 					"Receive Goods",
 					"Refund",
 					"Replace",
-					"Credit",
+					"Issue Store Credit",
 					"Close",
 				],
 			]

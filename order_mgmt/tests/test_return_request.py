@@ -140,7 +140,7 @@ class TestReturnFixtures(FrappeTestCase):
 				"Receive Goods",
 				"Refund",
 				"Replace",
-				"Credit",
+				"Issue Store Credit",
 				"Close",
 			},
 			actions,

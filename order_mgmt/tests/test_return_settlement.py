@@ -171,7 +171,7 @@ class TestRefunds(SettlementTestCase):
 		self.pay(self.invoice_total)
 		request = self.approved_request("Store Credit")
 		self.receive(request)
-		act(accounts_user(), request, "Credit")
+		act(accounts_user(), request, "Issue Store Credit")
 		credit = frappe.get_doc("Sales Invoice", request.credit_note)
 		self.assertEqual(
 			(credit.update_outstanding_for_self, flt(credit.outstanding_amount)), (1, -self.unit_total)
