@@ -180,6 +180,7 @@ def _make_demo_orders(company, warehouse) -> None:
 	)
 	_act(FINANCE, first, "Approve", "First order: terms checked")
 	_deliver_and_invoice(first.sales_order)
+	_pay(first, "Alipay")
 
 	_order("Shanghai Teahouse Ltd.", company, warehouse, [("OM-MUG-01", 12, {})], "draft, not yet submitted")
 	_order(
@@ -203,6 +204,19 @@ def _make_demo_orders(company, warehouse) -> None:
 		dn = make_delivery_note(delivered.sales_order)
 		dn.insert()
 		dn.submit()
+		_return_request(delivered, dn.name)
+
+	# Prepaid terms: approved, but nothing is picked or shipped until it is paid.
+	_order(
+		"Shanghai Teahouse Ltd.",
+		company,
+		warehouse,
+		[("OM-MUG-01", 6, {})],
+		"prepaid, waiting for payment before picking",
+		submit=True,
+		payment_terms_template="Prepaid",
+		customer_po="PO-DEMO-PREPAID",
+	)
 
 	# A new customer, short of stock and discounted: sales and finance approved, the warehouse decides.
 	held = _order(
@@ -247,6 +261,43 @@ def _make_demo_orders(company, warehouse) -> None:
 		submit=True,
 	)
 	_act(FINANCE, rejected, "Reject", "Customer could not confirm the delivery address")
+
+
+def _pay(order, mode: str) -> None:
+	from order_mgmt.accounting.payments import payment_figures, register_payment
+
+	figures = payment_figures(order.sales_order)
+	if figures.outstanding > 0:
+		register_payment(order.name, figures.outstanding, mode, reference_no=f"DEMO-{order.name}")
+
+
+def _return_request(order, delivery_note: str) -> None:
+	"""The customer sends one kettle back unopened: a refund request waiting for review."""
+	line = frappe.db.get_value(
+		"Delivery Note Item", {"parent": delivery_note}, ["name", "item_code"], as_dict=True
+	)
+	with acting_as(CLERK):
+		request = frappe.get_doc(
+			{
+				"doctype": "Return Request",
+				"customer": order.customer,
+				"customer_order": order.name,
+				"resolution_type": "Refund",
+				"notes": "Demo: the customer ordered one kettle too many",
+				"items": [
+					{
+						"item_code": line.item_code,
+						"delivery_note": delivery_note,
+						"delivery_note_item": line.name,
+						"qty": 1,
+						"reason": "No Longer Needed",
+						"condition": "Unopened",
+					}
+				],
+			}
+		)
+		request.insert()
+		request.submit()
 
 
 def _deliver_and_invoice(sales_order: str) -> None:

@@ -90,6 +90,29 @@ class TestPicking(FrappeTestCase):
 			create_pick_list([held.name])
 
 
+class TestPickingWithoutReservation(FrappeTestCase):
+	def setUp(self):
+		# Single values are cached outside the transaction: put the setting back explicitly.
+		frappe.db.set_single_value("Stock Settings", "enable_stock_reservation", 0)
+		self.addCleanup(frappe.db.set_single_value, "Stock Settings", "enable_stock_reservation", 1)
+
+	def test_without_stock_reservation_erpnext_locates_the_stock_to_pick(self):
+		item = make_item(stock_qty=10)
+		order = make_order(make_customer(), [{"item_code": item, "qty": 4}], submit=True)
+		self.assertFalse(frappe.db.exists("Stock Reservation Entry", {"voucher_no": order.sales_order}))
+		with acting_as(picker()):
+			name = create_pick_list([order.name])["pick_list"]
+			pick_list = frappe.get_doc("Pick List", name)
+			self.assertEqual(pick_list.pick_manually, 0)
+			self.assertEqual([(row.item_code, row.picked_qty) for row in pick_list.locations], [(item, 4)])
+			(note,) = deliver_pick_list(name)
+		self.assertEqual(
+			frappe.db.get_value("Stock Ledger Entry", {"voucher_no": note, "is_cancelled": 0}, "actual_qty"),
+			-4,
+		)
+		self.assertEqual(frappe.db.get_value("Customer Order", order.name, "status"), "Delivered")
+
+
 class TestPickListPrintFormat(FrappeTestCase):
 	def test_order_pick_list_renders_to_pdf_with_items_quantities_and_barcodes(self):
 		import subprocess
