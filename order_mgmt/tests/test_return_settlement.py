@@ -152,6 +152,17 @@ class TestRefunds(SettlementTestCase):
 		self.assertEqual(
 			self.balance(), self.opening_balance
 		)  # credited and refunded: nothing owed either way
+		# The request's connections count the documents ERPNext made for it.
+		from frappe.desk.notifications import get_open_count
+
+		found = get_open_count("Return Request", request.name)["count"]
+		counts = {
+			row["doctype"]: row["count"]
+			for row in found["external_links_found"] + found["internal_links_found"]
+		}
+		self.assertEqual(
+			(counts.get("Delivery Note"), counts.get("Sales Invoice"), counts.get("Payment Entry")), (1, 1, 1)
+		)
 		act(manager(), request, "Close")
 		self.assertEqual(request.status, "Closed")
 
