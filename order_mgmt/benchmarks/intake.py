@@ -71,6 +71,8 @@ class Data:
 	taxes_and_charges: str | None
 	"""The company's default template, which the Customer Order applies (and ERPNext's form would)."""
 	taxes: list[dict]
+	reserve_stock: int = 0
+	"""1 when Stock Settings enable reservation: both scenarios then reserve the order's stock."""
 
 
 @dataclass
@@ -170,6 +172,7 @@ def make_data(stock_per_item: float) -> Data:
 		items=items,
 		taxes_and_charges=template,
 		taxes=get_taxes_and_charges(TAX_TEMPLATE, template) if template else [],
+		reserve_stock=cint(frappe.db.get_single_value("Stock Settings", "enable_stock_reservation")),
 	)
 
 
@@ -211,10 +214,18 @@ def baseline_order(data: Data, recorder: Recorder, key: str | None, po_no: str) 
 				"transaction_date": nowdate(),
 				"delivery_date": delivery_date,
 				"po_no": po_no,
+				# Approved orders reserve their stock; so does this Sales Order (ERPNext reserves on
+				# submit when Stock Settings allow it), like for like.
+				"reserve_stock": data.reserve_stock,
 				"taxes_and_charges": data.taxes_and_charges,
 				"taxes": [dict(tax) for tax in data.taxes],
 				"items": [
-					{**line, "warehouse": data.warehouse, "delivery_date": delivery_date}
+					{
+						**line,
+						"warehouse": data.warehouse,
+						"delivery_date": delivery_date,
+						"reserve_stock": data.reserve_stock,
+					}
 					for line in data.lines
 				],
 			}
