@@ -231,3 +231,25 @@ class TestExchange(SettlementTestCase):
 			pluck="content",
 		)
 		self.assertTrue(any("Goods Received" in text for text in comments), comments)
+
+
+class TestReturnRateReport(SettlementTestCase):
+	def test_return_rate_by_item_and_by_reason_over_the_period(self):
+		from frappe.utils import add_days, nowdate
+
+		from order_mgmt.order_mgmt.report.return_rate.return_rate import execute
+
+		self.receive(self.approved_request("Refund"))
+		filters = {"company": company(), "from_date": add_days(nowdate(), -1), "to_date": nowdate()}
+		_columns, rows, _message, chart = execute({**filters, "group_by": "Item"})
+		row = next(row for row in rows if row["key"] == self.delivery.item)
+		self.assertEqual(
+			(row["delivered_qty"], row["returned_qty"], row["return_rate"], row["top_reason"]),
+			(2, 1, 50.0, "Wrong Item"),
+		)
+		self.assertIn(self.delivery.item, chart["data"]["labels"])
+		_columns, rows, _message, _chart = execute({**filters, "group_by": "Reason"})
+		reasons = {row["key"]: row["returned_qty"] for row in rows}
+		self.assertGreaterEqual(reasons.get("Wrong Item", 0), 1)
+		with self.assertRaises(frappe.ValidationError):
+			execute({**filters, "group_by": "Colour"})

@@ -33,6 +33,7 @@ frappe.query_reports["Return Rate"] = {
 				{ value: "Item", label: __("Item") },
 				{ value: "Customer", label: __("Customer") },
 				{ value: "Item Group", label: __("Item Group") },
+				{ value: "Reason", label: __("Reason") },
 			],
 			default: "Item",
 		},

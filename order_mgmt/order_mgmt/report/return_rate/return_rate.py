@@ -15,21 +15,53 @@ from frappe.utils import flt
 from order_mgmt.returns.rates import rate_rows
 
 GROUP_FIELDS = {"Item": "item_code", "Customer": "customer", "Item Group": "item_group"}
+REASON = "Reason"
 
 
 def execute(filters: dict | None = None):
 	filters = frappe._dict(filters or {})
 	group_by = filters.get("group_by") or "Item"
-	if group_by not in GROUP_FIELDS:
-		frappe.throw(_("Group By must be Item, Customer or Item Group"))
-	delivered, returned = quantities(filters, group_by)
-	reasons = top_reasons(filters, group_by)
-	data = rate_rows(delivered, returned, reasons)
+	if group_by not in (*GROUP_FIELDS, REASON):
+		frappe.throw(_("Group By must be Item, Customer, Item Group or Reason"))
+	if group_by == REASON:
+		data = reason_rows(filters)
+	else:
+		delivered, returned = quantities(filters, group_by)
+		data = rate_rows(delivered, returned, top_reasons(filters, group_by))
 	return columns(group_by), data, None, chart(data)
 
 
+def reason_rows(filters) -> list[dict]:
+	"""Per reason: what came back for it (requests whose goods were received) against everything
+	delivered in the period."""
+	delivered, _returned = quantities(filters, "Item")
+	total_delivered = sum(delivered.values())
+	request, line = frappe.qb.DocType("Return Request"), frappe.qb.DocType("Return Request Item")
+	returned = dict(
+		(
+			frappe.qb.from_(line)
+			.join(request)
+			.on(request.name == line.parent)
+			.select(line.reason, Sum(line.qty))
+			.where(
+				(request.docstatus == 1)
+				& (request.company == filters.company)
+				& (request.posting_date >= filters.from_date)
+				& (request.posting_date <= filters.to_date)
+				& request.return_delivery_note.isnotnull()
+			)
+			.groupby(line.reason)
+		).run()
+	)
+	return rate_rows(
+		{reason: total_delivered for reason in returned}, {k: flt(v) for k, v in returned.items()}
+	)
+
+
 def columns(group_by: str) -> list[dict]:
-	link = {"Item": "Item", "Customer": "Customer", "Item Group": "Item Group"}[group_by]
+	link = {"Item": "Item", "Customer": "Customer", "Item Group": "Item Group", REASON: "Return Reason"}[
+		group_by
+	]
 	return [
 		{"fieldname": "key", "label": _(group_by), "fieldtype": "Link", "options": link, "width": 200},
 		{"fieldname": "delivered_qty", "label": _("Delivered Qty"), "fieldtype": "Float", "width": 130},
