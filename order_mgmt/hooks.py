@@ -171,11 +171,13 @@ before_tests = "order_mgmt.tests.utils.before_tests"
 permission_query_conditions = {
 	"Customer Order": "order_mgmt.review.permissions.customer_order_query",
 	"Order Review": "order_mgmt.review.permissions.order_review_query",
+	"Return Request": "order_mgmt.returns.permissions.return_request_query",
 }
 
 has_permission = {
 	"Customer Order": "order_mgmt.review.permissions.customer_order_has_permission",
 	"Order Review": "order_mgmt.review.permissions.order_review_has_permission",
+	"Return Request": "order_mgmt.returns.permissions.return_request_has_permission",
 }
 
 scheduler_events = {

@@ -28,7 +28,7 @@ def _stages_for(roles: set[str]) -> list[str]:
 	return frappe.get_all("Order Review Stage", filters={"role": ("in", list(roles))}, pluck="name")
 
 
-def _has_full_access(user: str) -> bool:
+def has_full_access(user: str) -> bool:
 	return user == "Administrator" or bool(FULL_ACCESS_ROLES & set(frappe.get_roles(user)))
 
 
@@ -36,7 +36,7 @@ def _query(user: str | None, conditions_for) -> str:
 	"""SQL for permission_query_conditions: '' for full access, else the OR of what the user may see.
 	Every value is escaped with frappe.db.escape (Frappe's hook takes SQL text)."""
 	user = user or frappe.session.user
-	if _has_full_access(user):
+	if has_full_access(user):
 		return ""
 	stages = _stages_for(set(frappe.get_roles(user)))
 	stage_list = ", ".join(frappe.db.escape(stage) for stage in stages)
@@ -65,7 +65,7 @@ def customer_order_query(user: str | None = None, doctype: str | None = None) ->
 
 def customer_order_has_permission(doc, ptype: str | None = None, user: str | None = None) -> bool:
 	user = user or frappe.session.user
-	if _has_full_access(user) or doc.is_new() or doc.owner == user:
+	if has_full_access(user) or doc.is_new() or doc.owner == user:
 		return True
 	if doc.customer and frappe.db.get_value("Customer", doc.customer, "account_manager") == user:
 		return True
@@ -99,7 +99,7 @@ def order_review_query(user: str | None = None, doctype: str | None = None) -> s
 
 def order_review_has_permission(doc, ptype: str | None = None, user: str | None = None) -> bool:
 	user = user or frappe.session.user
-	if _has_full_access(user) or doc.reviewer == user:
+	if has_full_access(user) or doc.reviewer == user:
 		return True
 	if doc.stage in _stages_for(set(frappe.get_roles(user))):
 		return True

@@ -72,8 +72,9 @@ def before_uninstall() -> None:
 	"""Remove what fixtures added to ERPNext's own doctypes (Frappe drops the app's own doctypes)."""
 	for name in CUSTOM_FIELDS:
 		frappe.delete_doc("Custom Field", name, ignore_missing=True, force=True)
-	if frappe.db.exists("Workflow", "Customer Order Review"):
-		frappe.delete_doc("Workflow", "Customer Order Review", ignore_missing=True, force=True)
+	for workflow in ("Customer Order Review", "Return Request Review"):
+		if frappe.db.exists("Workflow", workflow):
+			frappe.delete_doc("Workflow", workflow, ignore_missing=True, force=True)
 	for role in ROLES:
 		if frappe.db.exists("Role", role):
 			frappe.delete_doc("Role", role, ignore_missing=True, force=True)

@@ -412,3 +412,25 @@ class TestConcurrentReturnReview(FrappeTestCase):
 def _as(user, call):
 	frappe.set_user(user)
 	return call()
+
+
+class TestReturnRequestAccess(FrappeTestCase):
+	def test_clerks_see_requests_of_their_orders_reviewers_what_waits_for_them(self):
+		delivery = delivered_order(qty=2)
+		request = make_request(delivery, [{"qty": 1}], submit=True)
+		other_clerk = role_user("rr-other-clerk", ["Order Clerk"])
+		with acting_as(clerk()):
+			self.assertIn(request.name, frappe.get_list("Return Request", pluck="name"))
+			self.assertTrue(frappe.has_permission("Return Request", "read", request.name))
+		with acting_as(other_clerk):
+			self.assertNotIn(request.name, frappe.get_list("Return Request", pluck="name"))
+			self.assertFalse(frappe.has_permission("Return Request", "read", request.name))
+		with acting_as(reviewer("Sales")):
+			self.assertIn(request.name, frappe.get_list("Return Request", pluck="name"))
+		warehouse = role_user("rr-warehouse-reviewer", ["Warehouse Reviewer"])
+		with acting_as(warehouse):  # nothing to receive until it is approved
+			self.assertNotIn(request.name, frappe.get_list("Return Request", pluck="name"))
+		decide(reviewer("Sales"), request, "Approve")
+		with acting_as(warehouse):
+			self.assertIn(request.name, frappe.get_list("Return Request", pluck="name"))
+			self.assertTrue(frappe.has_permission("Return Request", "read", request.name))
