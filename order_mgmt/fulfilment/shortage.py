@@ -1,8 +1,9 @@
 """Shortages: order lines whose stock could not be fully reserved.
 
-At approval, a purchase Material Request is raised for the missing quantity (once per line, through
-ERPNext's own Sales Order mapper) and the shortage is recorded on the order line with the date stock
-is expected (the earliest open Purchase Order, else Material Request, for the item and warehouse).
+At approval, a Material Request is raised for the missing quantity (once per line, through ERPNext's
+own Sales Order mapper): a transfer when another warehouse of the company has the stock free, else a
+purchase; the shortage is recorded on the order line with the date stock is expected (the earliest
+open Purchase Order, else Material Request, for the item and warehouse).
 
 The customer then chooses, as the seed documents list them, and the choice is recorded on the line:
 
@@ -68,8 +69,9 @@ def shortages(sales_order, reserved: dict[str, float]) -> dict[str, float]:
 
 
 def raise_material_request(sales_order, reserved: dict[str, float]) -> str | None:
-	"""Submit a purchase Material Request for what could not be reserved; lines already requested
-	(by an earlier run, or by hand) are left out, so it happens once."""
+	"""Submit Material Requests for what could not be reserved: a transfer from another warehouse of
+	the company that has the stock free, else a purchase. Lines already requested (by an earlier run,
+	or by hand) are left out, so it happens once. Returns the (first) request raised."""
 	missing = shortages(sales_order, reserved)
 	if not missing:
 		return None
@@ -83,20 +85,57 @@ def raise_material_request(sales_order, reserved: dict[str, float]) -> str | Non
 	missing = {line: qty for line, qty in missing.items() if line not in requested}
 	if not missing:
 		return None
+	rows = {row.name: row for row in sales_order.items}
+	sources = {line: transfer_source(rows[line], qty, sales_order.company) for line, qty in missing.items()}
+	raised = []
 	with acting_as("Administrator"):  # the app's follow-up of an approval, like the reservation
-		request = make_material_request(sales_order.name)
-		request.material_request_type = "Purchase"
-		kept = []
-		for row in request.items:
-			if row.sales_order_item in missing:
-				row.stock_qty = missing[row.sales_order_item]
-				row.qty = row.stock_qty / (flt(row.conversion_factor) or 1)
-				kept.append(row)
-		if not kept:
-			return None
-		request.set("items", kept)
-		request.insert()
-		request.submit()
+		for request_type in ("Material Transfer", "Purchase"):
+			lines = {
+				line: qty
+				for line, qty in missing.items()
+				if bool(sources[line]) == (request_type == "Material Transfer")
+			}
+			if lines:
+				raised.append(_submit_request(sales_order, lines, request_type, sources))
+	return raised[0] if raised else None
+
+
+def transfer_source(row, qty: float, company: str) -> str | None:
+	"""Another warehouse of the company holding `qty` of the item free of reservations."""
+	bin_, warehouse = frappe.qb.DocType("Bin"), frappe.qb.DocType("Warehouse")
+	found = (
+		frappe.qb.from_(bin_)
+		.join(warehouse)
+		.on(warehouse.name == bin_.warehouse)
+		.select(bin_.warehouse)
+		.where(
+			(bin_.item_code == row.item_code)
+			& (bin_.warehouse != row.warehouse)
+			& (warehouse.company == company)
+			& (warehouse.is_group == 0)
+			& (warehouse.disabled == 0)
+			& (bin_.actual_qty - bin_.reserved_stock >= qty)
+		)
+		.orderby(bin_.actual_qty - bin_.reserved_stock, order=frappe.qb.desc)
+		.limit(1)
+	).run()
+	return found[0][0] if found else None
+
+
+def _submit_request(sales_order, lines: dict[str, float], request_type: str, sources: dict) -> str:
+	request = make_material_request(sales_order.name)
+	request.material_request_type = request_type
+	kept = []
+	for row in request.items:
+		if row.sales_order_item in lines:
+			row.stock_qty = lines[row.sales_order_item]
+			row.qty = row.stock_qty / (flt(row.conversion_factor) or 1)
+			if request_type == "Material Transfer":
+				row.from_warehouse = sources[row.sales_order_item]
+			kept.append(row)
+	request.set("items", kept)
+	request.insert()
+	request.submit()
 	return request.name
 
 
@@ -145,20 +184,29 @@ def expected_availability(item_code: str, warehouse: str) -> tuple[str | None, s
 	return None, None
 
 
-def record_shortages(order, sales_order, reserved: dict[str, float], material_request: str | None) -> None:
-	"""Write what is short on the order's lines after a reservation (approval or top-up)."""
+def record_shortages(order, sales_order, reserved: dict[str, float]) -> None:
+	"""Write what is short on the order's lines after a reservation (approval or top-up), with the
+	Material Request raised for each line."""
 	missing = shortages(sales_order, reserved)
+	requests = dict(
+		frappe.get_all(
+			"Material Request Item",
+			filters={"sales_order_item": ("in", list(missing) or [""]), "docstatus": 1},
+			fields=["sales_order_item", "parent"],
+			as_list=True,
+		)
+	)
 	for line in order.items:
 		gap = flt(missing.get(line.sales_order_item))
-		values = {"shortage_qty": gap}
+		values = {}
+		if abs(flt(line.shortage_qty) - gap) > EPSILON:
+			values["shortage_qty"] = gap
 		if gap > EPSILON:
-			if material_request and not line.material_request:
-				values["material_request"] = material_request
+			if not line.material_request and requests.get(line.sales_order_item):
+				values["material_request"] = requests[line.sales_order_item]
 			if not line.expected_date:
 				values["expected_date"] = expected_availability(line.item_code, line.warehouse)[0]
-		if any(
-			flt(line.get(k)) != flt(v) if k == "shortage_qty" else line.get(k) != v for k, v in values.items()
-		):
+		if values:
 			line.db_set(values, update_modified=False)
 	has_shortage = int(bool(missing))
 	if order.has_shortage != has_shortage:
@@ -171,7 +219,7 @@ def refresh_shortages(order_name: str) -> None:
 	if not order.sales_order:
 		return
 	sales_order = frappe.get_doc("Sales Order", order.sales_order)
-	record_shortages(order, sales_order, reserved_qty_by_line(sales_order.name), None)
+	record_shortages(order, sales_order, reserved_qty_by_line(sales_order.name))
 
 
 def pickable_qty(line_action: str | None, pending: float, reserved: float) -> float:

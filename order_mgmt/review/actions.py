@@ -41,7 +41,8 @@ def hand_off(order: CustomerOrder) -> str:
 	sync_payment_status(order.name)
 	if reservation_enabled():
 		reserved = reserve_for_sales_order(so)
-		record_shortages(order, so, reserved, raise_material_request(so, reserved))
+		raise_material_request(so, reserved)
+		record_shortages(order, so, reserved)
 	sync_from_sales_order(so)
 	order.reload()
 	return so.name

@@ -141,6 +141,35 @@ class TestShortageRecord(ShortageTestCase):
 			stock_check(self.order.name)
 
 
+class TestTransferRequest(FrappeTestCase):
+	def test_a_shortage_is_transferred_from_another_warehouse_that_has_the_stock(self):
+		from order_mgmt.tests.test_return_settlement import make_warehouse
+
+		rule = frappe.db.get_value("Order Review Rule", "Stock shortage", "enabled")
+		frappe.db.set_value("Order Review Rule", "Stock shortage", "enabled", 0)
+		self.addCleanup(lambda: frappe.db.set_value("Order Review Rule", "Stock shortage", "enabled", rule))
+		item = make_item(stock_qty=3)
+		other = make_warehouse("OMT Overflow")
+		entry = frappe.get_doc(
+			{
+				"doctype": "Stock Entry",
+				"stock_entry_type": "Material Receipt",
+				"company": company(),
+				"items": [{"item_code": item, "qty": 10, "t_warehouse": other, "basic_rate": 50}],
+			}
+		)
+		entry.insert()
+		entry.submit()
+		order = make_order(make_customer(), [{"item_code": item, "qty": 5}], submit=True)
+		line = frappe.get_doc("Customer Order Item", order.items[0].name)
+		request = frappe.get_doc("Material Request", line.material_request)
+		self.assertEqual(request.material_request_type, "Material Transfer")
+		self.assertEqual(
+			[(row.item_code, row.stock_qty, row.from_warehouse, row.warehouse) for row in request.items],
+			[(item, 2, other, warehouse())],
+		)
+
+
 class TestShortageDecisions(ShortageTestCase):
 	def test_without_a_decision_the_short_line_is_not_shipped_partially(self):
 		name = self.pick()
