@@ -6,6 +6,7 @@ they reviewed; managers see everything."""
 from __future__ import annotations
 
 import frappe
+from frappe.utils.caching import request_cache
 
 FULL_ACCESS_ROLES = {"System Manager", "Order Manager", "Sales Manager", "Accounts Manager"}
 WAREHOUSE_ROLES = {"Stock User", "Stock Manager"}
@@ -25,7 +26,13 @@ def _visible_statuses(roles: set[str]) -> tuple[str, ...]:
 
 
 def _stages_for(roles: set[str]) -> list[str]:
-	return frappe.get_all("Order Review Stage", filters={"role": ("in", list(roles))}, pluck="name")
+	return list(_stages_of_roles(tuple(sorted(roles))))
+
+
+@request_cache
+def _stages_of_roles(roles: tuple[str, ...]) -> tuple[str, ...]:
+	"""Once per request: has_permission runs for every document of a list or report."""
+	return tuple(frappe.get_all("Order Review Stage", filters={"role": ("in", list(roles))}, pluck="name"))
 
 
 def has_full_access(user: str) -> bool:
