@@ -144,7 +144,7 @@ def refresh_bins(pairs: list[tuple[str, str]] | list[list[str]]) -> None:
 		bin_name = frappe.db.get_value("Bin", {"item_code": item_code, "warehouse": warehouse})
 		if bin_name:
 			frappe.get_doc("Bin", bin_name).update_reserved_stock()
-	frappe.db.commit()
+	# No commit here: the RQ worker (frappe's execute_job) commits when the job returns.
 
 
 def reserved_qty_by_line(sales_order: str, unpicked_only: bool = False) -> dict[str, float]:

@@ -353,8 +353,8 @@ def build_pick_list_job(order_names: list[str]) -> str | None:
 		frappe.db.commit()
 		raise
 	_notify(user, _("Pick List {0} is ready ({1} orders)").format(name, len(order_names)), name)
-	frappe.db.commit()
-	frappe.publish_realtime("order_mgmt_pick_list_ready", {"pick_list": name}, user=user)
+	# The worker commits when the job returns; the page hears of the Pick List after that commit.
+	frappe.publish_realtime("order_mgmt_pick_list_ready", {"pick_list": name}, user=user, after_commit=True)
 	return name
 
 

@@ -271,14 +271,11 @@ class TestBackgroundPickList(FrappeTestCase):
 	def setUp(self):
 		threshold = frappe.db.get_single_value("Order Management Settings", "background_pick_list_threshold")
 		frappe.db.set_single_value("Order Management Settings", "background_pick_list_threshold", 1)
-		# The job commits (as jobs do), so the setting is put back and committed too.
 		self.addCleanup(
-			lambda: (
-				frappe.db.set_single_value(
-					"Order Management Settings", "background_pick_list_threshold", threshold or 20
-				),
-				frappe.db.commit(),
-			)
+			frappe.db.set_single_value,
+			"Order Management Settings",
+			"background_pick_list_threshold",
+			threshold or 20,
 		)
 		item = make_item(stock_qty=20)
 		self.orders = [

@@ -22,7 +22,19 @@ def before_tests() -> None:
 	from order_mgmt.setup.install import ensure_settings_defaults
 
 	ensure_settings_defaults()
+	reset_review_rules()
 	frappe.db.commit()
+
+
+def reset_review_rules() -> None:
+	"""Start every run from the shipped review rules (a test that switches one off puts it back, but
+	an interrupted run would not): their enabled flags as in the fixture."""
+	import json
+
+	with open(frappe.get_app_path("order_mgmt", "fixtures", "order_review_rule.json")) as handle:
+		for rule in json.load(handle):
+			if frappe.db.exists("Order Review Rule", rule["name"]):
+				frappe.db.set_value("Order Review Rule", rule["name"], "enabled", rule.get("enabled", 1))
 
 
 def company() -> str:
