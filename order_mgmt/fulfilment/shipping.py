@@ -7,6 +7,8 @@ from __future__ import annotations
 import frappe
 from frappe import _
 
+from order_mgmt.utils import email_customer
+
 
 def shipments_of_order(sales_order: str | None) -> list[dict]:
 	"""Delivery Notes of the order's Sales Order with their carrier and tracking number."""
@@ -62,17 +64,11 @@ def notify_customer_of_shipment(delivery_note, method=None) -> None:
 		lines.append(_("Carrier: {0}").format(carrier))
 	if tracking:
 		lines.append(_("Tracking number: {0}").format(tracking))
-	try:
-		frappe.sendmail(
-			recipients=[email],
-			subject=subject,
-			message="<br>".join(frappe.utils.escape_html(line) for line in lines),
-			reference_doctype="Delivery Note",
-			reference_name=delivery_note.name,
-		)
-	except frappe.OutgoingEmailError:
-		# Shipping must not fail for want of an email account: say so on the Delivery Note instead.
-		frappe.clear_last_message()
-		delivery_note.add_comment(
-			"Comment", _("Shipping email to {0} not sent: no outgoing Email Account is set up").format(email)
-		)
+	# Shipping must not fail for want of an email account: say so on the Delivery Note instead.
+	email_customer(
+		delivery_note,
+		email,
+		subject,
+		lines,
+		_("Shipping email to {0} not sent: no outgoing Email Account is set up"),
+	)

@@ -16,6 +16,7 @@ from frappe import _
 from frappe.utils import now_datetime
 
 from order_mgmt.returns import status as rr
+from order_mgmt.review import workflow
 from order_mgmt.settings import get_settings
 
 if TYPE_CHECKING:
@@ -140,13 +141,7 @@ def approvals_needed(request: ReturnRequest) -> int:
 
 
 def raise_already_decided(name: str, state: str | None) -> None:
-	frappe.throw(
-		_("{0} was already decided by someone else: it is now {1}. Reload it to see the decision.").format(
-			name, _(state or "")
-		),
-		AlreadyDecidedError,
-		title=_("Already Decided"),
-	)
+	workflow.raise_already_decided(name, state, AlreadyDecidedError)
 
 
 # --- the decision endpoint (form buttons and API) ---------------------------------------------

@@ -24,8 +24,9 @@ from erpnext.stock.doctype.delivery_note.delivery_note import make_sales_return 
 from frappe import _
 from frappe.utils import flt, nowdate
 
+from order_mgmt.accounting.payments import invoices_of
 from order_mgmt.settings import get_settings
-from order_mgmt.utils import acting_as
+from order_mgmt.utils import acting_as, email_customer
 
 DAMAGED_CONDITIONS = ("Damaged", "Defective")
 
@@ -76,20 +77,9 @@ def notify_customer(request, state: str | None) -> None:
 		if value:
 			lines.append(f"{label}: {value}")
 	request.add_comment("Info", subject)
-	if not email:
-		return
-	try:
-		frappe.sendmail(
-			recipients=[email],
-			subject=subject,
-			message="<br>".join(frappe.utils.escape_html(line) for line in lines),
-			reference_doctype="Return Request",
-			reference_name=request.name,
-		)
-	except frappe.OutgoingEmailError:
-		frappe.clear_last_message()
-		request.add_comment(
-			"Comment", _("Email to {0} not sent: no outgoing Email Account is set up").format(email)
+	if email:
+		email_customer(
+			request, email, subject, lines, _("Email to {0} not sent: no outgoing Email Account is set up")
 		)
 
 
@@ -190,19 +180,10 @@ def credit(request, refund: bool) -> str:
 
 
 def _invoice_of(request) -> str | None:
+	"""The order's latest submitted (non-return) Sales Invoice."""
 	sales_order = frappe.db.get_value("Customer Order", request.customer_order, "sales_order")
-	item = frappe.qb.DocType("Sales Invoice Item")
-	si = frappe.qb.DocType("Sales Invoice")
-	rows = (
-		frappe.qb.from_(item)
-		.join(si)
-		.on(si.name == item.parent)
-		.select(si.name)
-		.where((item.sales_order == sales_order) & (si.docstatus == 1) & (si.is_return == 0))
-		.orderby(si.posting_date, order=frappe.qb.desc)
-		.limit(1)
-	).run()
-	return rows[0][0] if rows else None
+	invoices = invoices_of(sales_order) if sales_order else []
+	return invoices[-1] if invoices else None
 
 
 def _refund(note, invoice: str, amount: float) -> str | None:

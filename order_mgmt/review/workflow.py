@@ -287,12 +287,13 @@ def record_decision(order: CustomerOrder, stage: str, decision: str, user: str, 
 	return review.name
 
 
-def raise_already_decided(order_name: str, state: str | None) -> None:
+def raise_already_decided(name: str, state: str | None, error: type[Exception] = AlreadyDecidedError) -> None:
+	"""A concurrent reviewer lost the race (orders here, return requests in returns.review)."""
 	frappe.throw(
 		_("{0} was already decided by someone else: it is now {1}. Reload it to see the decision.").format(
-			order_name, _(state or "")
+			name, _(state or "")
 		),
-		AlreadyDecidedError,
+		error,
 		title=_("Already Decided"),
 	)
 
