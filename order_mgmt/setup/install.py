@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import frappe
 
-CUSTOM_FIELDS = (
-	"Sales Order-customer_order",
-	"Customer-is_vip_customer",
-	"Customer-requires_order_review",
-	"Payment Terms Template-order_payment_gate",
-	"Payment Terms Template-deposit_percentage",
-	"Item-is_returnable",
-	"Delivery Note-return_request",
-	"Sales Invoice-return_request",
-)
-ROLES = ("Order Manager", "Order Clerk", "Sales Reviewer", "Finance Reviewer", "Warehouse Reviewer")
+
+def _fixture_names(doctype: str) -> tuple[str, ...]:
+	"""Names a fixture of hooks.py ships (its `name in [...]` filter)."""
+	from order_mgmt import hooks
+
+	for fixture in hooks.fixtures:
+		if isinstance(fixture, dict) and fixture["dt"] == doctype:
+			return tuple(fixture["filters"][0][2])
+	return ()
+
+
+CUSTOM_FIELDS = _fixture_names("Custom Field")
+ROLES = _fixture_names("Role")
 
 
 def after_install() -> None:
