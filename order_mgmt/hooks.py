@@ -122,6 +122,7 @@ fixtures = [
 ]
 
 after_install = "order_mgmt.setup.install.after_install"
+after_sync = "order_mgmt.setup.install.after_sync"
 after_migrate = "order_mgmt.setup.install.after_migrate"
 before_migrate = "order_mgmt.accounting.modes_of_payment.keep_accounts_before_migrate"
 before_uninstall = "order_mgmt.setup.install.before_uninstall"

@@ -78,6 +78,11 @@ def create_sales_invoice(order: str) -> str:
 	return invoice.name
 
 
+def can_invoice(order) -> bool:
+	"""Whether Create > Sales Invoice has something to invoice now (the form's button)."""
+	return bool(unbilled_delivery_notes(order.sales_order)) or _may_invoice_before_delivery(order)
+
+
 def _drop_lines_billed_on_the_sales_order(invoice, sales_order: str) -> None:
 	"""A prepaid order invoiced from its Sales Order before delivery is not billed again from its
 	Delivery Notes (ERPNext's Delivery Note mapping counts only bills made from Delivery Notes)."""

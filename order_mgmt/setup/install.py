@@ -23,10 +23,10 @@ def after_install() -> None:
 	ensure_settings_defaults()
 	ensure_credit_controller()
 	enable_stock_reservation()
-	# Frappe imports fixtures after this hook; the modes of payment need theirs to get accounts.
-	from frappe.utils.fixtures import sync_fixtures
 
-	sync_fixtures("order_mgmt")
+
+def after_sync() -> None:
+	"""After install-app has imported the fixtures: the modes of payment get their accounts."""
 	ensure_mode_of_payment_accounts()
 
 

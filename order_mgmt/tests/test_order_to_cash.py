@@ -342,9 +342,14 @@ class TestPaymentRules(OrderToCashTestCase):
 		self.assertFalse(frappe.db.exists("Payment Entry", {"party": self.customer, "docstatus": 1}))
 
 	def test_credit_terms_are_not_invoiced_before_delivery(self):
+		from order_mgmt.accounting.invoicing import can_invoice
+
 		order = self.order("Net 30")
+		self.assertFalse(can_invoice(order))  # the form offers no Sales Invoice yet
 		with self.assertRaises(InvoicingError):
 			self.invoice(order)
+		self.ship(order)
+		self.assertTrue(can_invoice(frappe.get_doc("Customer Order", order.name)))
 
 	def test_a_clerk_cannot_register_payments(self):
 		order = self.order("Net 30")

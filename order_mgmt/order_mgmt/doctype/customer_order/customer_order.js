@@ -593,7 +593,9 @@ function co_decide_shortage(frm, line) {
 function co_add_billing_buttons(frm) {
 	const doc = frm.doc;
 	if (doc.docstatus !== 1 || !doc.sales_order || doc.status === "Cancelled") return;
-	if (flt(doc.per_billed) < 100 && frappe.model.can_create("Sales Invoice")) {
+	// can_invoice (set on load by the server): delivered goods not yet billed, or a prepaid order.
+	const can_invoice = doc.__onload && doc.__onload.can_invoice;
+	if (can_invoice && flt(doc.per_billed) < 100 && frappe.model.can_create("Sales Invoice")) {
 		frm.add_custom_button(
 			__("Sales Invoice"),
 			() =>

@@ -156,6 +156,10 @@ class CustomerOrder(Document):
 		from order_mgmt.fulfilment.shipping import shipments_of_order
 
 		self.set_onload("shipments", shipments_of_order(self.sales_order))
+		if self.docstatus == 1 and self.sales_order:
+			from order_mgmt.accounting.invoicing import can_invoice
+
+			self.set_onload("can_invoice", can_invoice(self))
 
 	def get_indicator_for_status(self) -> tuple[str, str]:
 		return _(self.status), order_status.INDICATOR_COLOURS.get(self.status, "gray")
