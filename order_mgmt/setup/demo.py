@@ -44,6 +44,7 @@ def make_demo_data() -> None:
 		_ensure_customer(name, vip, review, credit_limit, company)
 	if not frappe.db.exists("Customer Order", {"notes": ("like", "Demo:%")}):
 		_make_demo_orders(company, warehouse)
+	_ensure_portal_user()
 	frappe.db.commit()
 
 
@@ -112,6 +113,35 @@ DEMO_USERS = (
 	("manager@order-demo.example", "Mia Manager", ["Order Manager", "Sales Manager", "Stock User"]),
 )
 CLERK, SALES, FINANCE, WAREHOUSE, MANAGER = (user[0] for user in DEMO_USERS)
+PORTAL_USER = ("customer@order-demo.example", "Shanghai Teahouse Buyer", "Shanghai Teahouse Ltd.")
+"""A Website User (role Customer) linked to the customer through a Contact: the portal's demo login."""
+
+
+def _ensure_portal_user() -> None:
+	email, name, customer = PORTAL_USER
+	if frappe.db.exists("User", email) or not frappe.db.exists("Customer", customer):
+		return
+	user = frappe.get_doc(
+		{
+			"doctype": "User",
+			"email": email,
+			"first_name": name,
+			"user_type": "Website User",
+			"send_welcome_email": 0,
+			"new_password": DEMO_PASSWORD,
+		}
+	)
+	user.insert(ignore_permissions=True)
+	user.add_roles("Customer")
+	frappe.get_doc(
+		{
+			"doctype": "Contact",
+			"first_name": name,
+			"email_ids": [{"email_id": email, "is_primary": 1}],
+			"user": email,
+			"links": [{"link_doctype": "Customer", "link_name": customer}],
+		}
+	).insert(ignore_permissions=True)
 
 
 def _ensure_users() -> None:
