@@ -76,21 +76,32 @@ def validate_dates(order: CustomerOrder) -> None:
 			)
 
 
-def validate_items(order: CustomerOrder) -> None:
-	"""Items must exist, be enabled and sellable; quantities positive and whole where the UOM says so."""
-	item_codes = list({line.item_code for line in order.items if line.item_code})
+def item_facts(order: CustomerOrder, refresh: bool = False) -> dict[str, frappe._dict]:
+	"""The order's items as validation needs them: read by validate_items (refresh), reused by the
+	checks after it in the same validation."""
+	item_codes = tuple(sorted({line.item_code for line in order.items if line.item_code}))
+	cached = order.flags.get("item_facts")
+	if not refresh and cached and cached[0] == item_codes:
+		return cached[1]
 	items = (
 		{
 			item.name: item
 			for item in frappe.get_all(
 				"Item",
-				filters={"name": ("in", item_codes)},
-				fields=["name", "disabled", "is_sales_item", "has_variants", "end_of_life"],
+				filters={"name": ("in", list(item_codes))},
+				fields=["name", "disabled", "is_sales_item", "has_variants", "end_of_life", "max_discount"],
 			)
 		}
 		if item_codes
 		else {}
 	)
+	order.flags.item_facts = (item_codes, items)
+	return items
+
+
+def validate_items(order: CustomerOrder) -> None:
+	"""Items must exist, be enabled and sellable; quantities positive and whole where the UOM says so."""
+	items = item_facts(order, refresh=True)
 	for line in order.items:
 		if not line.item_code:
 			frappe.throw(_("{0}: Item is required").format(row_label(line)), OrderValidationError)
@@ -149,16 +160,9 @@ def validate_whole_number_quantities(order: CustomerOrder) -> None:
 def validate_minimum_rates(order: CustomerOrder) -> None:
 	"""No line may be discounted beyond the item's Max Discount (or the settings' default)."""
 	default_max = flt(get_settings().max_discount_percentage)
-	item_max = dict(
-		frappe.get_all(
-			"Item",
-			filters={"name": ("in", [line.item_code for line in order.items])},
-			fields=["name", "max_discount"],
-			as_list=True,
-		)
-	)
+	items = item_facts(order)
 	for line in order.items:
-		max_discount = flt(item_max.get(line.item_code)) or default_max
+		max_discount = flt((items.get(line.item_code) or {}).get("max_discount")) or default_max
 		if max_discount <= 0:
 			continue  # as in ERPNext, no maximum discount means no floor
 		if rules.is_below_minimum_rate(flt(line.rate), flt(line.price_list_rate), max_discount):
