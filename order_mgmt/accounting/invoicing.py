@@ -13,7 +13,7 @@ import frappe
 from erpnext.selling.doctype.sales_order.sales_order import make_sales_invoice as invoice_from_sales_order
 from erpnext.stock.doctype.delivery_note.delivery_note import make_sales_invoice as invoice_from_delivery_note
 from frappe import _
-from frappe.utils import flt
+from frappe.utils import cint, flt
 
 from order_mgmt.accounting import payment_gate
 from order_mgmt.accounting.payments import gate_of, sync_payment_status
@@ -111,3 +111,52 @@ def _may_invoice_before_delivery(order) -> bool:
 		pluck="name",
 	)
 	return not stock_items  # services: nothing will ever be delivered
+
+
+@frappe.whitelist(methods=["POST"])
+def create_sales_invoices(order_names: str | list[str]) -> dict:
+	"""Invoice many orders (list view): each in its own savepoint, so one refusal does not stop the
+	others; above the background threshold (setting) as an RQ job with a progress bar."""
+	from order_mgmt.settings import get_settings
+
+	names = frappe.parse_json(order_names) if isinstance(order_names, str) else order_names
+	names = list(dict.fromkeys([names] if isinstance(names, str) else names))
+	frappe.has_permission("Sales Invoice", "create", throw=True)
+	for name in names:
+		frappe.has_permission("Customer Order", "read", name, throw=True)
+	threshold = cint(get_settings().background_pick_list_threshold)
+	if threshold and len(names) > threshold:
+		job = frappe.enqueue(
+			"order_mgmt.accounting.invoicing.invoice_orders", queue="long", timeout=3600, order_names=names
+		)
+		return {"queued": True, "job_id": job.id if job else None, "orders": len(names)}
+	return invoice_orders(names, progress=False)
+
+
+def invoice_orders(order_names: list[str], progress: bool = True) -> dict:
+	from order_mgmt.review.actions import atomic
+
+	created, failed = {}, {}
+	for done, name in enumerate(order_names, start=1):
+		try:
+			with atomic("invoice"):
+				created[name] = create_sales_invoice(name)
+		except frappe.ValidationError as error:
+			frappe.clear_last_message()
+			failed[name] = frappe.utils.strip_html(str(error))
+		if progress:
+			frappe.publish_progress(
+				done * 100 / len(order_names),
+				title=_("Creating Sales Invoices"),
+				description=_("{0} of {1}: {2}").format(done, len(order_names), name),
+			)
+	if progress:
+		frappe.get_doc(
+			{
+				"doctype": "Notification Log",
+				"for_user": frappe.session.user,
+				"type": "Alert",
+				"subject": _("Sales Invoices: {0} created, {1} refused").format(len(created), len(failed)),
+			}
+		).insert(ignore_permissions=True)
+	return {"created": created, "failed": failed}

@@ -351,6 +351,55 @@ class TestPaymentRules(OrderToCashTestCase):
 		self.ship(order)
 		self.assertTrue(can_invoice(frappe.get_doc("Customer Order", order.name)))
 
+	def test_several_orders_are_invoiced_together_and_a_refusal_stops_none_of_the_others(self):
+		from order_mgmt.accounting.invoicing import create_sales_invoices
+
+		delivered = [self.order("Net 30"), self.order("Cash on Delivery")]
+		for order in delivered:
+			self.ship(order)
+		undelivered = self.order("Net 30")
+		with acting_as(accountant()):
+			result = create_sales_invoices([o.name for o in [*delivered, undelivered]])
+		self.assertEqual(sorted(result["created"]), sorted(o.name for o in delivered))
+		self.assertIn("left to invoice", result["failed"][undelivered.name])
+		for order in delivered:
+			self.assertEqual(
+				frappe.db.get_value("Sales Invoice", result["created"][order.name], "docstatus"), 1
+			)
+		self.assertEqual(frappe.db.get_value("Customer Order", undelivered.name, "per_billed"), 0)
+
+	def test_many_orders_are_invoiced_by_a_background_job(self):
+		from frappe.utils.background_jobs import get_redis_conn
+		from rq.job import Job
+
+		from order_mgmt.accounting.invoicing import create_sales_invoices, invoice_orders
+
+		threshold = frappe.db.get_single_value("Order Management Settings", "background_pick_list_threshold")
+		frappe.db.set_single_value("Order Management Settings", "background_pick_list_threshold", 1)
+		self.addCleanup(
+			frappe.db.set_single_value,
+			"Order Management Settings",
+			"background_pick_list_threshold",
+			threshold or 20,
+		)
+		orders = [self.order("Net 30"), self.order("Net 30")]
+		for order in orders:
+			self.ship(order)
+		names = [order.name for order in orders]
+		with acting_as(accountant()):
+			result = create_sales_invoices(names)
+		job = Job.fetch(result["job_id"], connection=get_redis_conn())
+		self.addCleanup(job.delete)
+		self.assertEqual((job.kwargs["kwargs"]["order_names"], job.kwargs["user"]), (names, accountant()))
+		with acting_as(accountant()):  # what the worker runs
+			done = invoice_orders(names)
+		self.assertEqual(sorted(done["created"]), sorted(names))
+		self.assertTrue(
+			frappe.db.exists(
+				"Notification Log", {"for_user": accountant(), "subject": ("like", "%2 created%")}
+			)
+		)
+
 	def test_a_clerk_cannot_register_payments(self):
 		order = self.order("Net 30")
 		with acting_as(role_user("clerk-only", ["Order Clerk"])), self.assertRaises(frappe.PermissionError):

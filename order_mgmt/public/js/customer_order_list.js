@@ -41,12 +41,50 @@ frappe.listview_settings["Customer Order"] = {
 	},
 
 	onload(listview) {
-		if (!frappe.model.can_create("Pick List")) return;
-		// Several approved orders picked as one batch, most urgent first.
-		listview.page.add_actions_menu_item(__("Create Pick List"), () => {
-			const names = listview.get_checked_items(true);
-			if (names.length) frappe.listview_settings["Customer Order"].create_pick_list(names);
-		});
+		if (frappe.model.can_create("Pick List")) {
+			// Several approved orders picked as one batch, most urgent first.
+			listview.page.add_actions_menu_item(__("Create Pick List"), () => {
+				const names = listview.get_checked_items(true);
+				if (names.length) frappe.listview_settings["Customer Order"].create_pick_list(names);
+			});
+		}
+		if (frappe.model.can_create("Sales Invoice")) {
+			// Each selected order invoiced on its own; refusals are listed, the others go through.
+			listview.page.add_actions_menu_item(__("Create Sales Invoices"), () => {
+				const names = listview.get_checked_items(true);
+				if (!names.length) return;
+				frappe
+					.call({
+						method: "order_mgmt.accounting.invoicing.create_sales_invoices",
+						args: { order_names: names },
+						freeze: true,
+						freeze_message: __("Creating Sales Invoices"),
+					})
+					.then((r) => {
+						const result = r.message || {};
+						if (result.queued) {
+							frappe.show_alert({
+								message: __("Invoicing {0} orders in the background", [result.orders]),
+								indicator: "blue",
+							});
+							return;
+						}
+						const failed = Object.entries(result.failed || {});
+						const created = Object.keys(result.created || {}).length;
+						const esc = frappe.utils.escape_html;
+						frappe.msgprint({
+							title: __("Sales Invoices"),
+							indicator: failed.length ? "orange" : "green",
+							message:
+								`<p>${__("{0} created", [created])}</p>` +
+								(failed.length
+									? `<ul>${failed.map(([name, why]) => `<li><b>${esc(name)}</b>: ${esc(why)}</li>`).join("")}</ul>`
+									: ""),
+						});
+						listview.refresh();
+					});
+			});
+		}
 	},
 	has_indicator_for_draft: true,
 	has_indicator_for_cancelled: true,
