@@ -13,8 +13,9 @@ import frappe
 from erpnext.selling.doctype.sales_order.sales_order import make_sales_invoice as invoice_from_sales_order
 from erpnext.stock.doctype.delivery_note.delivery_note import make_sales_invoice as invoice_from_delivery_note
 from frappe import _
-from frappe.utils import cint, flt
+from frappe.utils import flt
 
+from order_mgmt import bulk
 from order_mgmt.accounting import payment_gate
 from order_mgmt.accounting.payments import gate_of, sync_payment_status
 
@@ -117,19 +118,11 @@ def _may_invoice_before_delivery(order) -> bool:
 def create_sales_invoices(order_names: str | list[str]) -> dict:
 	"""Invoice many orders (list view): each in its own savepoint, so one refusal does not stop the
 	others; above the background threshold (setting) as an RQ job with a progress bar."""
-	from order_mgmt.settings import get_settings
-
-	names = frappe.parse_json(order_names) if isinstance(order_names, str) else order_names
-	names = list(dict.fromkeys([names] if isinstance(names, str) else names))
-	frappe.has_permission("Sales Invoice", "create", throw=True)
-	for name in names:
-		frappe.has_permission("Customer Order", "read", name, throw=True)
-	threshold = cint(get_settings().background_pick_list_threshold)
-	if threshold and len(names) > threshold:
-		job = frappe.enqueue(
-			"order_mgmt.accounting.invoicing.invoice_orders", queue="long", timeout=3600, order_names=names
-		)
-		return {"queued": True, "job_id": job.id if job else None, "orders": len(names)}
+	names = bulk.order_names(order_names)
+	bulk.check_can_act(names, "Sales Invoice")
+	queued = bulk.enqueue_if_large("order_mgmt.accounting.invoicing.invoice_orders", names)
+	if queued:
+		return queued
 	return invoice_orders(names, progress=False)
 
 
@@ -145,11 +138,7 @@ def invoice_orders(order_names: list[str], progress: bool = True) -> dict:
 			frappe.clear_last_message()
 			failed[name] = frappe.utils.strip_html(str(error))
 		if progress:
-			frappe.publish_progress(
-				done * 100 / len(order_names),
-				title=_("Creating Sales Invoices"),
-				description=_("{0} of {1}: {2}").format(done, len(order_names), name),
-			)
+			bulk.publish_progress(_("Creating Sales Invoices"), done, len(order_names), name)
 	if progress:
 		frappe.get_doc(
 			{

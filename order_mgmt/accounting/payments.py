@@ -39,20 +39,18 @@ def sales_order_total(sales_order: str) -> float:
 	return flt(values.rounded_total) or flt(values.grand_total)
 
 
-def invoices_of(sales_order: str, include_returns: bool = False) -> list[str]:
+def invoices_of(sales_order: str) -> list[str]:
+	"""The Sales Order's submitted invoices (not credit notes), oldest first."""
 	si, item = frappe.qb.DocType("Sales Invoice"), frappe.qb.DocType("Sales Invoice Item")
-	query = (
+	return (
 		frappe.qb.from_(item)
 		.join(si)
 		.on(si.name == item.parent)
 		.select(si.name)
 		.distinct()
-		.where((item.sales_order == sales_order) & (si.docstatus == 1))
+		.where((item.sales_order == sales_order) & (si.docstatus == 1) & (si.is_return == 0))
 		.orderby(si.name)
-	)
-	if not include_returns:
-		query = query.where(si.is_return == 0)
-	return query.run(pluck=True)
+	).run(pluck=True)
 
 
 def paid_towards(sales_order: str) -> float:

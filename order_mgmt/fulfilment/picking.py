@@ -15,8 +15,9 @@ import frappe
 from erpnext.selling.doctype.sales_order.sales_order import make_delivery_note
 from erpnext.stock.doctype.pick_list.pick_list import create_dn_for_pick_lists
 from frappe import _
-from frappe.utils import cint, flt
+from frappe.utils import flt
 
+from order_mgmt import bulk
 from order_mgmt.accounting import payment_gate
 from order_mgmt.accounting.gating import check_orders
 from order_mgmt.erpnext_bridge.stock_reservation import (
@@ -36,7 +37,6 @@ from order_mgmt.erpnext_bridge.stock_reservation import (
 from order_mgmt.fulfilment.priority import pick_sequence
 from order_mgmt.fulfilment.shortage import pickable_qty, refresh_shortages
 from order_mgmt.orders import status as order_status
-from order_mgmt.settings import get_settings
 
 PICKABLE = (order_status.TO_DELIVER, order_status.PARTLY_DELIVERED)
 
@@ -308,23 +308,13 @@ def shortage_decisions(order_names: list[str]) -> dict[str, str]:
 def create_pick_list(order_names: str | list[str]) -> dict:
 	"""One Pick List for the selected approved orders, most urgent first (list view and form).
 	Large batches are built by a background job with a progress bar; the user is notified."""
-	names = frappe.parse_json(order_names) if isinstance(order_names, str) else order_names
-	if isinstance(names, str):
-		names = [names]
-	names = list(dict.fromkeys(names))
-	frappe.has_permission("Pick List", "create", throw=True)
-	for name in names:
-		frappe.has_permission("Customer Order", "read", name, throw=True)
-	threshold = cint(get_settings().background_pick_list_threshold)
-	if threshold and len(names) > threshold:
+	names = bulk.order_names(order_names)
+	bulk.check_can_act(names, "Pick List")
+	if bulk.is_large(names):
 		orders_to_pick(names)  # refuse unpickable orders now, not in the job
-		job = frappe.enqueue(
-			"order_mgmt.fulfilment.picking.build_pick_list_job",
-			queue="long",
-			timeout=3600,
-			order_names=names,
-		)
-		return {"queued": True, "job_id": job.id if job else None, "orders": len(names)}
+	queued = bulk.enqueue_if_large("order_mgmt.fulfilment.picking.build_pick_list_job", names)
+	if queued:
+		return queued
 	return {"pick_list": build_pick_list(names)}
 
 
@@ -333,11 +323,7 @@ def build_pick_list_job(order_names: list[str]) -> str | None:
 	the user through a notification and a realtime event."""
 
 	def progress(done: int, total: int, what: str) -> None:
-		frappe.publish_progress(
-			done * 100 / total,
-			title=_("Building Pick List"),
-			description=_("{0} of {1}: {2}").format(done, total, what),
-		)
+		bulk.publish_progress(_("Building Pick List"), done, total, what)
 
 	user = frappe.session.user
 	try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import frappe
 from frappe.query_builder import DocType
+from frappe.utils import cint, flt, fmt_money
 
 PORTAL_ROLE = "Customer"
 
@@ -46,5 +47,35 @@ def _customers_via_portal_users(user: str) -> list[str]:
 	)
 
 
-def owns(customer: str | None, user: str | None = None) -> bool:
-	return bool(customer) and customer in customers_of_user(user)
+PAGE_LENGTH = 20
+VISIBLE_DOCSTATUS = (1, 2)
+"""Customers see submitted and cancelled documents, never drafts."""
+
+
+def customer_page(
+	doctype: str, fields: list[str], order_by: str, page, user: str | None, to_row
+) -> frappe._dict:
+	"""One page of the documents of the user's customers, mapped by `to_row`; `linked` is False
+	when the user is linked to no customer."""
+	customers = customers_of_user(user)
+	page = max(cint(page), 1)
+	if not customers:
+		return frappe._dict(linked=False, rows=[], page=1, has_next=False)
+	rows = frappe.get_all(
+		doctype,
+		filters={"customer": ("in", customers), "docstatus": ("in", VISIBLE_DOCSTATUS)},
+		fields=fields,
+		order_by=order_by,
+		limit_start=(page - 1) * PAGE_LENGTH,
+		limit_page_length=PAGE_LENGTH + 1,
+	)
+	return frappe._dict(
+		linked=True,
+		rows=[to_row(row) for row in rows[:PAGE_LENGTH]],
+		page=page,
+		has_next=len(rows) > PAGE_LENGTH,
+	)
+
+
+def money(value, currency: str | None) -> str:
+	return fmt_money(flt(value), currency=currency)

@@ -7,16 +7,13 @@ work in progress.
 from __future__ import annotations
 
 import frappe
-from frappe.utils import cint, flt, fmt_money, format_date
+from frappe.utils import cint, flt, format_date
 
 from order_mgmt.fulfilment.shipping import shipments_of_order
 from order_mgmt.orders import status as order_status
 from order_mgmt.portal import not_found, plain
-from order_mgmt.portal.customers import customers_of_user
+from order_mgmt.portal.customers import VISIBLE_DOCSTATUS, customer_page, customers_of_user, money
 from order_mgmt.returns.validation import number
-
-PAGE_LENGTH = 20
-VISIBLE_DOCSTATUS = (1, 2)
 
 LIST_FIELDS = [
 	"name",
@@ -30,30 +27,12 @@ LIST_FIELDS = [
 ]
 
 
-def money(value, currency: str | None) -> str:
-	return fmt_money(flt(value), currency=currency)
-
-
 def order_list(page: int = 1, user: str | None = None) -> frappe._dict:
 	"""One page of the user's orders, newest first."""
-	customers = customers_of_user(user)
-	page = max(cint(page), 1)
-	if not customers:
-		return frappe._dict(linked=False, orders=[], page=1, has_next=False)
-	rows = frappe.get_all(
-		"Customer Order",
-		filters={"customer": ("in", customers), "docstatus": ("in", VISIBLE_DOCSTATUS)},
-		fields=LIST_FIELDS,
-		order_by="order_date desc, creation desc",
-		limit_start=(page - 1) * PAGE_LENGTH,
-		limit_page_length=PAGE_LENGTH + 1,
+	result = customer_page(
+		"Customer Order", LIST_FIELDS, "order_date desc, creation desc", page, user, order_row
 	)
-	return frappe._dict(
-		linked=True,
-		orders=[order_row(row) for row in rows[:PAGE_LENGTH]],
-		page=page,
-		has_next=len(rows) > PAGE_LENGTH,
-	)
+	return frappe._dict(linked=result.linked, orders=result.rows, page=result.page, has_next=result.has_next)
 
 
 def order_row(row) -> frappe._dict:

@@ -15,10 +15,10 @@ import mimetypes
 
 import frappe
 from frappe import _
-from frappe.utils import cint, escape_html, flt, fmt_money, format_date, format_datetime, getdate, nowdate
+from frappe.utils import cint, escape_html, flt, format_date, format_datetime, getdate, nowdate
 
 from order_mgmt.portal import not_found, plain
-from order_mgmt.portal.customers import customers_of_user
+from order_mgmt.portal.customers import VISIBLE_DOCSTATUS, customer_page, customers_of_user, money
 from order_mgmt.portal.orders import get_order, is_visible_order
 from order_mgmt.returns import eligibility, validation
 from order_mgmt.returns import status as rr
@@ -27,15 +27,9 @@ from order_mgmt.returns.validation import ReturnNotAllowedError, number, row_lab
 from order_mgmt.settings import get_settings
 from order_mgmt.utils import acting_as
 
-PAGE_LENGTH = 20
-VISIBLE_DOCSTATUS = (1, 2)
 """Submitted and cancelled requests; drafts are the staff's work in progress."""
 RESOLUTION_TYPES = (rr.REFUND, rr.EXCHANGE, rr.STORE_CREDIT)
 CONDITIONS = ("Unopened", "Opened", "Damaged", "Defective")
-
-
-def money(value, currency: str | None) -> str:
-	return fmt_money(flt(value), currency=currency)
 
 
 # --- what can be returned ---------------------------------------------------------------------
@@ -276,23 +270,11 @@ def request_row_of_list(row) -> frappe._dict:
 
 def request_list(page: int = 1, user: str | None = None) -> frappe._dict:
 	"""One page of the user's return requests, newest first."""
-	customers = customers_of_user(user)
-	page = max(cint(page), 1)
-	if not customers:
-		return frappe._dict(linked=False, requests=[], page=1, has_next=False)
-	rows = frappe.get_all(
-		"Return Request",
-		filters={"customer": ("in", customers), "docstatus": ("in", VISIBLE_DOCSTATUS)},
-		fields=LIST_FIELDS,
-		order_by="posting_date desc, creation desc",
-		limit_start=(page - 1) * PAGE_LENGTH,
-		limit_page_length=PAGE_LENGTH + 1,
+	result = customer_page(
+		"Return Request", LIST_FIELDS, "posting_date desc, creation desc", page, user, request_row_of_list
 	)
 	return frappe._dict(
-		linked=True,
-		requests=[request_row_of_list(row) for row in rows[:PAGE_LENGTH]],
-		page=page,
-		has_next=len(rows) > PAGE_LENGTH,
+		linked=result.linked, requests=result.rows, page=result.page, has_next=result.has_next
 	)
 
 

@@ -23,6 +23,7 @@ from order_mgmt.tests.utils import (
 	make_tax_template,
 	reviewer,
 	role_user,
+	set_background_threshold,
 )
 
 RATE = 100.0
@@ -374,14 +375,7 @@ class TestPaymentRules(OrderToCashTestCase):
 
 		from order_mgmt.accounting.invoicing import create_sales_invoices, invoice_orders
 
-		threshold = frappe.db.get_single_value("Order Management Settings", "background_pick_list_threshold")
-		frappe.db.set_single_value("Order Management Settings", "background_pick_list_threshold", 1)
-		self.addCleanup(
-			frappe.db.set_single_value,
-			"Order Management Settings",
-			"background_pick_list_threshold",
-			threshold or 20,
-		)
+		set_background_threshold(self, 1)
 		orders = [self.order("Net 30"), self.order("Net 30")]
 		for order in orders:
 			self.ship(order)

@@ -26,6 +26,7 @@ from order_mgmt.tests.utils import (
 	make_order,
 	receive_stock,
 	role_user,
+	set_background_threshold,
 	warehouse,
 )
 
@@ -269,14 +270,7 @@ class TestShortageDecisions(ShortageTestCase):
 
 class TestBackgroundPickList(FrappeTestCase):
 	def setUp(self):
-		threshold = frappe.db.get_single_value("Order Management Settings", "background_pick_list_threshold")
-		frappe.db.set_single_value("Order Management Settings", "background_pick_list_threshold", 1)
-		self.addCleanup(
-			frappe.db.set_single_value,
-			"Order Management Settings",
-			"background_pick_list_threshold",
-			threshold or 20,
-		)
+		set_background_threshold(self, 1)
 		item = make_item(stock_qty=20)
 		self.orders = [
 			make_order(make_customer(), [{"item_code": item, "qty": 2}], submit=True) for _ in range(2)

@@ -302,3 +302,15 @@ def run_concurrently(calls: list[Callable[[], object]], user: str = "Administrat
 	for thread in threads:
 		thread.join(timeout=120)
 	return results
+
+
+def set_background_threshold(test, orders: int) -> None:
+	"""Bulk actions over more than `orders` orders go to RQ, for the test's duration."""
+	previous = frappe.db.get_single_value("Order Management Settings", "background_pick_list_threshold")
+	frappe.db.set_single_value("Order Management Settings", "background_pick_list_threshold", orders)
+	test.addCleanup(
+		frappe.db.set_single_value,
+		"Order Management Settings",
+		"background_pick_list_threshold",
+		previous or 20,
+	)
