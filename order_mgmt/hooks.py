@@ -4,7 +4,8 @@ app_publisher = "order_mgmt contributors"
 app_description = "Order management for ERPNext: intake, review, fulfilment, invoicing and returns"
 app_email = "dev@order-mgmt.invalid"
 app_license = "MIT"
-required_apps = ["erpnext"]
+# "frappe/erpnext", not "erpnext": Frappe 15.75 resolves a bare name through GitHub's API on install-app.
+required_apps = ["frappe/erpnext"]
 
 # Data shipped with the app and re-applied on every migrate (admins export their edits with
 # `bench export-fixtures`).
@@ -135,6 +136,14 @@ override_doctype_dashboards = {
 }
 
 doc_events = {
+	"Company": {
+		# After ERPNext's own on_update, which makes the company's chart of accounts.
+		"on_update": "order_mgmt.accounting.modes_of_payment.on_company_update",
+	},
+	"Version": {
+		# The form timeline shows Versions unfiltered: no permlevel-1 values in them (review/restricted_fields.py).
+		"before_insert": "order_mgmt.review.restricted_fields.strip_restricted_fields",
+	},
 	"Sales Order": {
 		"on_change": "order_mgmt.orders.tracking.on_sales_order_change",
 	},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import frappe
+from frappe import _
 
 
 @contextmanager
@@ -19,8 +20,17 @@ def acting_as(user: str):
 
 
 def email_customer(doc, recipient: str, subject: str, lines: list[str], unsent_note: str) -> bool:
-	"""Email a customer about `doc` (lines of plain text). A missing outgoing Email Account must
-	not stop the business step: `unsent_note` (with {0} for the address) is left on `doc` instead."""
+	"""Email a customer about `doc` (lines of plain text); True when the email was queued.
+
+	Telling the customer never stops the business step it follows: whatever goes wrong while
+	sending is undone (a savepoint), logged in the Error Log and left as a comment on `doc` —
+	`unsent_note` (with {0} for the address) when there is no outgoing Email Account, else what
+	failed. With `mute_emails` and no Email Account, Frappe's stand-in account has no address and
+	its `sendmail` raises AttributeError, not OutgoingEmailError: every failure counts. Only a
+	failure that took the whole transaction with it (a deadlock: the savepoint is gone) is raised,
+	since the step could not be saved anyway."""
+	savepoint = "om_customer_email"
+	frappe.db.savepoint(savepoint)
 	try:
 		frappe.sendmail(
 			recipients=[recipient],
@@ -29,8 +39,25 @@ def email_customer(doc, recipient: str, subject: str, lines: list[str], unsent_n
 			reference_doctype=doc.doctype,
 			reference_name=doc.name,
 		)
-	except frappe.OutgoingEmailError:
+	except Exception as error:
+		try:
+			frappe.db.rollback(save_point=savepoint)
+		except Exception:
+			raise error from None
 		frappe.clear_last_message()
-		doc.add_comment("Comment", unsent_note.format(recipient))
+		log = frappe.log_error(
+			title=_("Customer email to {0} not sent").format(recipient),
+			reference_doctype=doc.doctype,
+			reference_name=doc.name,
+		)
+		if isinstance(error, frappe.OutgoingEmailError):
+			note = unsent_note.format(recipient)
+		else:
+			note = _("Email to {0} not sent: {1}").format(
+				recipient, frappe.utils.escape_html(str(error) or type(error).__name__)
+			)
+		if log:
+			note += " " + _("(Error Log {0})").format(log.name)
+		doc.add_comment("Comment", note)
 		return False
 	return True

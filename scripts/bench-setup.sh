@@ -36,6 +36,7 @@ configure_mariadb_root
 
 step "bench CLI"
 install_bench_cli
+add_local_bin_to_profile
 
 step "Bench at $BENCH_DIR"
 if [ ! -d "$BENCH_DIR/apps/frappe" ]; then
@@ -77,10 +78,17 @@ if ! bench --site "$SITE" list-apps 2>/dev/null | grep -q '^order_mgmt'; then
 fi
 bench --site "$SITE" migrate
 bench --site "$SITE" execute order_mgmt.setup.demo.make_demo_data
-bench use "$SITE"
+# The first site becomes the bench's default; a second SITE leaves the default as it is.
+if [ -z "$(default_site)" ]; then
+	bench use "$SITE"
+elif [ "$(default_site)" != "$SITE" ]; then
+	echo "The bench's default site stays $(default_site); use 'bench --site $SITE ...' for $SITE" \
+		"(or 'bench use $SITE' to make it the default)."
+fi
 
 if [ "${NO_SERVE:-0}" = 1 ]; then
 	echo "Set-up done. Start the desk with: cd $BENCH_DIR && bench start  (http://$SITE:8000, Administrator / $ADMIN_PASSWORD)"
+	echo "bench is in ~/.local/bin, now on PATH in new shells (this one: export PATH=\"\$HOME/.local/bin:\$PATH\")."
 	exit 0
 fi
 stop_redis  # bench start runs its own Redis on the same ports

@@ -76,6 +76,28 @@ install_bench_cli() {
 	fi
 }
 
+# bench and uv live in ~/.local/bin, which Debian's root profile does not put on PATH: add it to the
+# login and the interactive shell's profile (once), so `bench` works in every new shell.
+add_local_bin_to_profile() {
+	local marker='# ~/.local/bin: added by order_mgmt scripts/bench-setup.sh' rc
+	for rc in "$HOME/.profile" "$HOME/.bashrc"; do
+		grep -qsF "$marker" "$rc" && continue
+		# shellcheck disable=SC2016  # $HOME and $PATH expand when the profile runs
+		printf '\n%s\n%s\n' "$marker" 'case ":$PATH:" in *":$HOME/.local/bin:"*) ;; *) export PATH="$HOME/.local/bin:$PATH" ;; esac' >>"$rc"
+	done
+}
+
+# The bench's default site (sites/currentsite.txt, or default_site in common_site_config.json).
+default_site() {
+	local site
+	site="$(cat "$BENCH_DIR/sites/currentsite.txt" 2>/dev/null || true)"
+	if [ -z "$site" ] && [ -f "$BENCH_DIR/sites/common_site_config.json" ]; then
+		site="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("default_site") or "")' \
+			"$BENCH_DIR/sites/common_site_config.json" 2>/dev/null || true)"
+	fi
+	echo "$site"
+}
+
 bench_python() { echo "$BENCH_DIR/env/bin/python"; }
 
 pin_setuptools() {
@@ -131,10 +153,21 @@ stop_redis() {
 	for port in $(redis_ports); do redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true; done
 }
 
+# Whether SITE's database records APP as installed. Asks MariaDB directly: `bench list-apps` also
+# fails when Redis is briefly down, and a working site must never be taken for a half-made one.
+site_has_app() {
+	local site="$1" app="$2" config="$BENCH_DIR/sites/$1/site_config.json" db
+	[ -f "$config" ] || return 1
+	db="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("db_name") or "")' "$config" 2>/dev/null)"
+	[ -n "$db" ] || return 1
+	mysql -uroot -p"$DB_ROOT_PASSWORD" -h127.0.0.1 -N -e \
+		"select count(*) from \`$db\`.\`tabInstalled Application\` where app_name = '$app'" 2>/dev/null | grep -qx 1
+}
+
 # Create SITE with ERPNext if it is not a working site yet (a half-made one is recreated).
 ensure_site() {
 	local site="$1"
-	if (cd "$BENCH_DIR" && bench --site "$site" list-apps 2>/dev/null | grep -q '^erpnext'); then
+	if site_has_app "$site" erpnext; then
 		return 0
 	fi
 	local force=()

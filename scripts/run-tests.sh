@@ -12,6 +12,9 @@
 #   DB_ROOT_PASSWORD     MariaDB root password           (default: admin)
 #   REQUIRE_INTEGRATION  1: fail instead of skipping when there is no bench
 #   TEST_MODULE          run one integration module, e.g. order_mgmt.tests.test_review
+#   CI                   "true" or "1" (as CI services set it): drop and recreate the test site
+#                        first, so every CI run proves the suite on a brand-new site. Locally the
+#                        site is reused.
 set -uo pipefail
 
 APP_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -62,9 +65,18 @@ redis-cli -p "$(awk '/^port/{print $2}' "$BENCH_DIR/config/redis_cache.conf")" p
 start_redis
 pin_setuptools
 link_app
+if [ "${CI:-}" = true ] || [ "${CI:-}" = 1 ]; then
+	if [ -d "$BENCH_DIR/sites/$TEST_SITE" ]; then
+		step "CI: dropping $TEST_SITE to test on a brand-new site"
+		archived="$(mktemp -d)"
+		(cd "$BENCH_DIR" && bench drop-site "$TEST_SITE" --force --no-backup \
+			--db-root-password "$DB_ROOT_PASSWORD" --archived-sites-path "$archived")
+		rm -rf "$archived" "${BENCH_DIR:?}/sites/$TEST_SITE"
+	fi
+fi
 ensure_site "$TEST_SITE"
 cd "$BENCH_DIR"
-if ! bench --site "$TEST_SITE" list-apps 2>/dev/null | grep -q '^order_mgmt'; then
+if ! site_has_app "$TEST_SITE" order_mgmt; then
 	bench --site "$TEST_SITE" install-app order_mgmt
 fi
 # Migrate only when the app's schema, fixtures or hooks changed since the last run.

@@ -10,7 +10,9 @@ from order_mgmt.accounting.payment_gate import (
 	PICKING,
 	PREPAID,
 	SHIPMENT,
+	hold_requirement,
 	holds_shipment,
+	next_stage,
 	payment_status,
 	required_amount,
 	requirement,
@@ -71,3 +73,28 @@ def test_requirement_is_met_to_the_cent(paid, met, missing):
 )
 def test_payment_status(total, paid, status):
 	assert payment_status(total, paid) == status
+
+
+@pytest.mark.parametrize("picked, stage", [(False, PICKING), (True, SHIPMENT)])
+def test_the_next_stage_is_picking_until_something_was_picked(picked, stage):
+	assert next_stage(picked) == stage
+
+
+def test_a_hold_on_an_order_not_yet_picked_is_a_hold_before_picking():
+	# A reversed payment on a prepaid order nothing of which was picked: the goods wait for picking.
+	held = hold_requirement(PREPAID, False, 226.0, 0)
+	assert (held.stage, held.required, held.missing) == (PICKING, 226.0, 226.0)
+	assert hold_requirement(PREPAID, True, 226.0, 0).stage == SHIPMENT
+
+
+def test_a_deposit_order_not_yet_picked_is_held_for_its_deposit_only():
+	assert hold_requirement(DEPOSIT, False, 1000.0, 100.0, 30).missing == 200.0
+	assert hold_requirement(DEPOSIT, False, 1000.0, 300.0, 30) is None  # picking may go ahead
+	held = hold_requirement(DEPOSIT, True, 1000.0, 300.0, 30)
+	assert (held.stage, held.missing) == (SHIPMENT, 700.0)
+
+
+@pytest.mark.parametrize("gate", [CASH_ON_DELIVERY, CREDIT, INSTALLMENTS, None])
+def test_terms_that_hold_nothing_back_never_hold_an_order(gate):
+	assert hold_requirement(gate, False, 100.0, 0) is None
+	assert hold_requirement(gate, True, 100.0, 0) is None

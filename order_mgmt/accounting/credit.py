@@ -1,11 +1,23 @@
 """Credit control: an order held because the customer's ERPNext credit limit would be exceeded is
 approved only by someone with a finance role (the review's Finance stage, or ERPNext's own credit
-controller role from Accounts Settings) — an Order Manager alone cannot wave it through."""
+controller role from Accounts Settings) — an Order Manager alone cannot wave it through.
+
+That approval is the authority ERPNext's own credit check on the order's Sales Order needs, and it
+covers that one Sales Order's submit only (`finance_approval_covers_credit_limit`). The app never
+changes Accounts Settings' *Credit Controller*: everywhere else ERPNext checks credit limits as the
+admin configured it.
+"""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
 import frappe
 from frappe import _
+
+if TYPE_CHECKING:
+	from erpnext.selling.doctype.sales_order.sales_order import SalesOrder
 
 FINANCE_ROLES = {"Finance Reviewer", "Accounts Manager"}
 CREDIT_CONDITION = "Credit Over Limit"
@@ -59,3 +71,43 @@ def check_credit_authority(order, stage: str | None, final: bool, user: str) -> 
 			CreditControlError,
 			title=_("Credit Limit"),
 		)
+
+
+def has_finance_role(user: str | None) -> bool:
+	return bool(user) and bool(finance_roles() & set(frappe.get_roles(user)))
+
+
+@contextmanager
+def finance_approval_covers_credit_limit(so: SalesOrder, order_name: str, approver: str | None):
+	"""Submit `so` past ERPNext's credit-limit check when a finance reviewer approved the order's
+	credit hold; otherwise (no credit hold, or the approver has no finance role) ERPNext decides.
+
+	ERPNext has no per-document switch: `SalesOrder.check_credit_limit` (called from its on_submit)
+	lets a Sales Order over the limit through only for customers flagged to bypass the check or for
+	users holding Accounts Settings' Credit Controller role — both site-wide. So the check is
+	replaced on this one document object, for the length of the block, and restored afterwards:
+	every other Sales Order, and this one on any later change (reopening, Update Items), is checked
+	by ERPNext as usual. The check still runs; what it would have refused is recorded on the Sales
+	Order with the approver's name instead of refusing it."""
+	if not has_finance_role(approver):
+		yield
+		return
+	erpnext_check = so.check_credit_limit
+
+	def check_with_finance_approval() -> None:
+		try:
+			erpnext_check()
+		except frappe.ValidationError as error:
+			frappe.clear_last_message()
+			so.add_comment(
+				"Comment",
+				_("{0} — submitted on the credit approval of {1} for {2}").format(
+					frappe.utils.strip_html(str(error).split("<br>")[0]).strip(), approver, order_name
+				),
+			)
+
+	so.check_credit_limit = check_with_finance_approval
+	try:
+		yield
+	finally:
+		del so.check_credit_limit

@@ -6,6 +6,10 @@ accounts are kept aside before the migrate and put back after it; companies with
 default: the company's cash account for Cash, its default bank account for Bank Transfer, and a
 clearing ledger of its own (under the company's bank accounts group) for Card, Alipay and WeChat
 Pay, where the payment provider settles later. Admins may change any of them afterwards.
+
+A company created after installation gets its accounts at once (`on_company_update`, a Company doc
+event running after ERPNext's own on_update has made the company's chart of accounts and its Cash
+account), not at the next migrate. Rows that exist are never changed: admins' choices stand.
 """
 
 from __future__ import annotations
@@ -31,15 +35,33 @@ def keep_accounts_before_migrate() -> None:
 
 
 def ensure_accounts() -> None:
+	"""Install and migrate: every company gets what it lacks; accounts kept before migrate go back."""
 	kept = frappe.cache.get_value(CACHE_KEY) or []
 	frappe.cache.delete_value(CACHE_KEY)
+	add_missing_accounts(frappe.get_all("Company", pluck="name"), kept)
+
+
+def on_company_update(doc, method=None) -> None:
+	"""Company doc event (on_update, after ERPNext's own): the company's missing accounts, now."""
+	add_missing_accounts([doc.name])
+
+
+def add_missing_accounts(companies: list[str], kept: list[dict] | None = None) -> None:
 	for mode in MODES:
 		if not frappe.db.exists("Mode of Payment", mode):
 			continue
+		have = set(
+			frappe.get_all(
+				"Mode of Payment Account",
+				filters={"parenttype": "Mode of Payment", "parent": mode},
+				pluck="company",
+			)
+		)
+		if not kept and have.issuperset(companies):
+			continue
 		doc = frappe.get_doc("Mode of Payment", mode)
-		have = {row.company for row in doc.accounts}
 		changed = False
-		for row in kept:
+		for row in kept or []:
 			if (
 				row["parent"] == mode
 				and row["company"] not in have
@@ -48,7 +70,7 @@ def ensure_accounts() -> None:
 				doc.append("accounts", {"company": row["company"], "default_account": row["default_account"]})
 				have.add(row["company"])
 				changed = True
-		for company in frappe.get_all("Company", pluck="name"):
+		for company in companies:
 			if company in have:
 				continue
 			account = default_account(mode, company)

@@ -60,6 +60,24 @@ def requirement(
 	return Requirement(stage, required_amount(gate, stage, order_total, deposit_percentage), round(paid, 2))
 
 
+def next_stage(picked: bool) -> str:
+	"""The step an order's goods wait for: picking until something of it was picked (or delivered),
+	then shipment."""
+	return SHIPMENT if picked else PICKING
+
+
+def hold_requirement(
+	gate: str | None, picked: bool, order_total: float, paid: float, deposit_percentage: float = 0
+) -> Requirement | None:
+	"""What holds the order's goods after a payment was reversed: the requirement of the order's next
+	step (`next_stage`) when it is not met; None when the terms hold nothing back or enough is paid
+	(the same test releases the hold)."""
+	if not holds_shipment(gate):
+		return None
+	result = requirement(gate, next_stage(picked), order_total, paid, deposit_percentage)
+	return None if result.met else result
+
+
 def holds_shipment(gate: str | None) -> bool:
 	"""Whether unpaid money holds the goods back at all (a reversed payment then holds the order)."""
 	return gate in (PREPAID, DEPOSIT)

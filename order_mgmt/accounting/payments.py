@@ -16,7 +16,7 @@ import frappe
 from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
 from erpnext.accounts.doctype.sales_invoice.sales_invoice import get_bank_cash_account
 from frappe import _
-from frappe.query_builder.functions import Sum
+from frappe.query_builder.functions import Abs, Sum
 from frappe.utils import flt, getdate, nowdate
 
 from order_mgmt.accounting import payment_gate
@@ -73,6 +73,34 @@ def paid_towards(sales_order: str) -> float:
 		for payment_type, amount in rows:
 			paid += flt(amount) if payment_type == "Receive" else -flt(amount)
 	return round(paid, 2)
+
+
+def refundable(sales_order: str) -> float:
+	"""What may still be paid back on the order: received towards it, less the refund Payment
+	Entries already made on the credit notes of its invoices."""
+	paid = paid_towards(sales_order)
+	invoices = invoices_of(sales_order)
+	if not invoices:
+		return paid
+	si, pe = frappe.qb.DocType("Sales Invoice"), frappe.qb.DocType("Payment Entry")
+	ref = frappe.qb.DocType("Payment Entry Reference")
+	refunded = (
+		frappe.qb.from_(ref)
+		.join(pe)
+		.on(pe.name == ref.parent)
+		.join(si)
+		.on(si.name == ref.reference_name)
+		.select(Sum(Abs(ref.allocated_amount)))
+		.where(
+			(pe.docstatus == 1)
+			& (pe.payment_type == "Pay")
+			& (ref.reference_doctype == "Sales Invoice")
+			& (si.is_return == 1)
+			& (si.docstatus == 1)
+			& si.return_against.isin(invoices)
+		)
+	).run()[0][0]
+	return round(max(paid - flt(refunded), 0), 2)
 
 
 def payment_figures(sales_order: str) -> frappe._dict:
@@ -223,6 +251,23 @@ def missing_requirement(order, stage: str) -> payment_gate.Requirement | None:
 	return None if result.met else result
 
 
+def was_picked(sales_order: str) -> bool:
+	"""Something of the Sales Order was picked or delivered: its goods next wait for shipment."""
+	values = frappe.db.get_value("Sales Order", sales_order, ["per_picked", "per_delivered"], as_dict=True)
+	return bool(values and (flt(values.per_picked) or flt(values.per_delivered)))
+
+
+def hold_requirement(order) -> payment_gate.Requirement | None:
+	"""What a hold for payment waits for: the requirement of the order's next step, not yet met."""
+	if not order.sales_order:
+		return None
+	gate, deposit = gate_of(order)
+	figures = payment_figures(order.sales_order)
+	return payment_gate.hold_requirement(
+		gate, was_picked(order.sales_order), figures.total, figures.paid, deposit
+	)
+
+
 def hold_for_missing_payment(order_name: str, payment_entry: str) -> bool:
 	"""After a reversed payment: hold an order whose terms now hold its goods back."""
 	order = frappe.get_doc("Customer Order", order_name)
@@ -232,8 +277,7 @@ def hold_for_missing_payment(order_name: str, payment_entry: str) -> bool:
 		order_status.PARTLY_DELIVERED,
 	):
 		return False
-	stage = payment_gate.PICKING if not order.per_delivered else payment_gate.SHIPMENT
-	missing = missing_requirement(order, payment_gate.SHIPMENT) or missing_requirement(order, stage)
+	missing = hold_requirement(order)
 	if not missing:
 		return False
 	message = _(
@@ -242,7 +286,7 @@ def hold_for_missing_payment(order_name: str, payment_entry: str) -> bool:
 		payment_entry,
 		frappe.format_value(missing.missing, {"fieldtype": "Currency", "options": order.currency}),
 		frappe.format_value(missing.required, {"fieldtype": "Currency", "options": order.currency}),
-		_(gate),
+		order.payment_terms_template,
 		_(missing.stage),
 	)
 	with acting_as("Administrator"):  # the app's own follow-up: ERPNext's hold stops deliveries
@@ -268,8 +312,7 @@ def release_payment_hold(order_name: str) -> bool:
 		return False
 	if not any(row.rule == PAYMENT_HOLD_RULE for row in order.hold_reasons):
 		return False
-	stage = payment_gate.PICKING if not order.per_delivered else payment_gate.SHIPMENT
-	if missing_requirement(order, stage):
+	if hold_requirement(order):
 		return False
 	with acting_as("Administrator"):
 		sales_order = frappe.get_doc("Sales Order", order.sales_order)

@@ -15,8 +15,8 @@ from erpnext.controllers.accounts_controller import get_default_taxes_and_charge
 from frappe import _
 from frappe.utils import flt
 
+from order_mgmt.accounting.credit import finance_approval_covers_credit_limit
 from order_mgmt.orders.rules import resolve_rate_and_discount
-from order_mgmt.utils import acting_as
 
 if TYPE_CHECKING:
 	from erpnext.selling.doctype.sales_order.sales_order import SalesOrder
@@ -97,10 +97,19 @@ def _new_sales_order(order: CustomerOrder) -> SalesOrder:
 	return so
 
 
-def price_order(order: CustomerOrder) -> None:
-	"""Fill the order's prices, taxes and totals the way ERPNext would for its Sales Order."""
+def customer_price_list(order: CustomerOrder) -> str | None:
+	"""The customer's own selling price list: the customer's, else its group's, else Selling Settings'."""
+	customer = frappe.get_cached_doc("Customer", order.customer)
+	return get_default_price_list(customer) or frappe.db.get_single_value(
+		"Selling Settings", "selling_price_list"
+	)
+
+
+def _priced_sales_order(order: CustomerOrder) -> SalesOrder:
+	"""The unsaved Sales Order of the order's lines, with ERPNext's own party defaults (currency, price
+	list, tax rule, payment terms, addresses) and item details (UOM conversion, warehouse, price-list
+	rate through pricing rules). The conversion factor is always the item's, never the client's."""
 	so = _new_sales_order(order)
-	requested = []
 	for line in order.items:
 		so.append(
 			"items",
@@ -108,17 +117,31 @@ def price_order(order: CustomerOrder) -> None:
 				"item_code": line.item_code,
 				"qty": line.qty,
 				"uom": line.uom or None,
-				"conversion_factor": line.conversion_factor or None,
 				"warehouse": line.warehouse or None,
 				"delivery_date": line.delivery_date or order.delivery_date,
 			},
 		)
-		requested.append((line.rate, line.discount_percentage))
-
-	# ERPNext's own party defaults (currency, price list, tax rule, payment terms, addresses) and item
-	# details (UOM conversion, warehouse, price-list rate through pricing rules).
 	so.flags.ignore_permissions = True
 	so.run_method("set_missing_values")
+	return so
+
+
+def price_order(order: CustomerOrder) -> None:
+	"""Fill the order's prices, taxes and totals the way ERPNext would for its Sales Order.
+
+	Discounts are measured against the customer's own price list: an order priced from another list
+	keeps that list's rates, as the rate asked for, and records the discount they make against the
+	customer's price, so that the discount rules and the minimum rate see it."""
+	requested = [(line.rate, line.discount_percentage) for line in order.items]
+	own_list = customer_price_list(order)
+	if order.price_list and own_list and order.price_list != own_list:
+		other = _priced_sales_order(order)
+		requested = [
+			(rate or (None if discount else so_line.price_list_rate), discount)
+			for so_line, (rate, discount) in zip(other.items, requested, strict=True)
+		]
+		order.price_list = own_list
+	so = _priced_sales_order(order)
 
 	for so_line, (rate, discount) in zip(so.items, requested, strict=True):
 		priced = resolve_rate_and_discount(so_line.price_list_rate, rate or None, discount or None)
@@ -157,11 +180,12 @@ def _copy_pricing_back(so: SalesOrder, order: CustomerOrder) -> None:
 		order.set(fieldname, flt(so.get(fieldname)))
 
 
-def create_sales_order(order: CustomerOrder, submit_as: str | None = None) -> SalesOrder:
+def create_sales_order(order: CustomerOrder, credit_approved_by: str | None = None) -> SalesOrder:
 	"""Create and submit the Sales Order for an approved order, with the order's exact numbers.
 
-	`submit_as`: the user whose authority ERPNext's own submit checks (credit limit) should see,
-	when the credit hold was approved by someone other than the user giving the final approval."""
+	It is submitted by the current user (the final approver), whose roles ERPNext's Authorization
+	Rules check. `credit_approved_by`: the finance reviewer who approved the order's credit hold;
+	their approval lets this Sales Order, and only it, past ERPNext's credit-limit check."""
 	so = _new_sales_order(order)
 	for line in order.items:
 		so.append(
@@ -186,7 +210,7 @@ def create_sales_order(order: CustomerOrder, submit_as: str | None = None) -> Sa
 		so.append("taxes", {fieldname: tax.get(fieldname) for fieldname in TAX_FIELDS})
 	so.flags.ignore_permissions = True  # the approver's right to approve is checked before this
 	so.insert()
-	with acting_as(submit_as or frappe.session.user):
+	with finance_approval_covers_credit_limit(so, order.name, credit_approved_by):
 		so.submit()
 	for line, so_line in zip(order.items, so.items, strict=True):
 		line.db_set("sales_order_item", so_line.name, update_modified=False)

@@ -88,9 +88,16 @@ def pending_stock_qty(row) -> float:
 
 
 def _reserve(sales_order) -> dict[str, float]:
-	"""Tops each line's reservation up to what it still has to deliver, as far as stock allows."""
+	"""Tops each line's reservation up to what it still has to deliver, as far as stock allows. Lines
+	once picked are left out: ERPNext reserves them only from their Pick List ("has been picked,
+	please reserve stock from the Pick List"); the rest of such a line ships from free stock
+	(`fulfilment.picking.deliver_order`)."""
 	stock_items = stock_item_codes([row.item_code for row in sales_order.items])
-	lines = [row for row in sales_order.items if row.item_code in stock_items and row.warehouse]
+	lines = [
+		row
+		for row in sales_order.items
+		if row.item_code in stock_items and row.warehouse and flt(row.picked_qty) <= 0
+	]
 	if not lines:
 		return {}
 	lock_bins([(row.item_code, row.warehouse) for row in lines])

@@ -19,8 +19,9 @@ from frappe.utils import flt
 
 from order_mgmt import bulk
 from order_mgmt.accounting import payment_gate
-from order_mgmt.accounting.gating import check_orders
+from order_mgmt.accounting.gating import check_orders, refuse_payment_holds
 from order_mgmt.erpnext_bridge.stock_reservation import (
+	available_to_reserve,
 	lock_bins,
 	open_pick_list,
 	open_pick_lists,
@@ -205,10 +206,17 @@ def refuse_unpickable(orders: list[frappe._dict], reserved_flow: bool) -> None:
 
 @frappe.whitelist(methods=["POST"])
 def deliver_order(order: str) -> str:
-	"""A submitted Delivery Note for what the order can ship now, straight from its Sales Order's
-	reserved stock (ERPNext's own mapping): follow-up deliveries after a partial one, when stock
-	arrived for a backorder or the rest of a partial shipment."""
+	"""A submitted Delivery Note for what the order can ship now, from its Sales Order (ERPNext's own
+	mapping): follow-up deliveries after a partial one, when stock arrived for a backorder or the rest
+	of a partial shipment.
+
+	Lines never picked ship from their reservation (stock that arrived is reserved first). ERPNext
+	reserves a line that was picked only from a Pick List, and picks a Sales Order only once after
+	reserved stock was delivered from it: the rest of such a line ships from stock free of every
+	reservation, read under the Bin locks (ERPNext's stock ledger refuses a delivery that would eat
+	into other orders' reservations). The shortage decision and the payment gate hold either way."""
 	frappe.has_permission("Delivery Note", "create", throw=True)
+	refuse_payment_holds([order], payment_gate.SHIPMENT)  # the hold's reason, not a permission error
 	frappe.has_permission("Customer Order", "read", order, throw=True)
 	(details,) = orders_to_pick([order])
 	so = frappe.get_doc("Sales Order", details.sales_order, for_update=True)
@@ -222,14 +230,8 @@ def deliver_order(order: str) -> str:
 	stock_items = stock_item_codes([row.item_code for row in so.items])
 	allowed = {}
 	if reservation_enabled():
-		reserve_for_sales_order(so)  # stock that arrived since
-		reserved = reserved_qty_by_line(so.name)
-		decisions = shortage_decisions([order])
-		allowed = {
-			row.name: pickable_qty(decisions.get(row.name), pending_stock_qty(row), reserved.get(row.name, 0))
-			for row in so.items
-			if row.item_code in stock_items
-		}
+		reserve_for_sales_order(so)  # stock that arrived since, for lines never picked
+		allowed = deliverable_qty(so, stock_items, shortage_decisions([order]))
 	# Without reservations ERPNext's mapping delivers what is pending and its stock ledger refuses
 	# what is not in stock.
 	note = make_delivery_note(so.name, kwargs={"for_reserved_stock": bool(allowed)})
@@ -254,6 +256,31 @@ def deliver_order(order: str) -> str:
 		refresh_shortages(order)
 	refresh_bins_after_commit([(row.item_code, row.warehouse) for row in note.items if row.warehouse])
 	return note.name
+
+
+def deliverable_qty(so, stock_items: set[str], decisions: dict[str, str]) -> dict[str, float]:
+	"""Stock quantity per stock line of the Sales Order that may ship now: what is reserved for it,
+	and for lines once picked (which ERPNext no longer reserves from the Sales Order) what is free of
+	every reservation; a short line only as its shortage decision allows. Bins locked by the caller."""
+	reserved = reserved_qty_by_line(so.name)
+	free: dict[tuple[str, str], float] = {}
+	allowed = {}
+	for row in so.items:
+		if row.item_code not in stock_items:
+			continue
+		pending = pending_stock_qty(row)
+		have = min(max(flt(reserved.get(row.name)), 0), pending)
+		key = (row.item_code, row.warehouse)
+		from_free = 0.0
+		if flt(row.picked_qty) > 0 and pending - have > 1e-9 and row.warehouse:
+			if key not in free:
+				free[key] = max(available_to_reserve(*key), 0)
+			from_free = min(pending - have, free[key])
+		qty = pickable_qty(decisions.get(row.name), pending, have + from_free)
+		if qty > have:
+			free[key] -= qty - have
+		allowed[row.name] = qty
+	return allowed
 
 
 def lines_to_pick(sales_order: str, rows: list[frappe._dict], stock_items: set[str]) -> list[frappe._dict]:
@@ -309,6 +336,8 @@ def create_pick_list(order_names: str | list[str]) -> dict:
 	"""One Pick List for the selected approved orders, most urgent first (list view and form).
 	Large batches are built by a background job with a progress bar; the user is notified."""
 	names = bulk.order_names(order_names)
+	frappe.has_permission("Pick List", "create", throw=True)
+	refuse_payment_holds(names, payment_gate.PICKING)  # the hold's reason, not a permission error
 	bulk.check_can_act(names, "Pick List")
 	if bulk.is_large(names):
 		orders_to_pick(names)  # refuse unpickable orders now, not in the job

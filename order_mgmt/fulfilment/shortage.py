@@ -30,10 +30,12 @@ from frappe.query_builder.functions import Min
 from frappe.utils import flt, getdate, now_datetime
 
 from order_mgmt.erpnext_bridge.stock_reservation import (
+	available_to_reserve,
 	lock_bins,
 	open_pick_list,
 	pending_stock_qty,
 	release_unpicked_reservations,
+	reservation_enabled,
 	reserve_for_sales_order,
 	reserved_qty_by_line,
 	stock_item_codes,
@@ -258,7 +260,10 @@ def decide_shortage(
 	so_row = next((r for r in sales_order.items if r.name == row.sales_order_item), None)
 	if not so_row:
 		frappe.throw(_("Row #{0}: the Sales Order line no longer exists").format(row.idx), ShortageError)
-	lock_bins([(r.item_code, r.warehouse) for r in sales_order.items if r.warehouse])
+	pairs = [(r.item_code, r.warehouse) for r in sales_order.items if r.warehouse]
+	if action == SUBSTITUTE and substitute_item and so_row.warehouse:
+		pairs.append((substitute_item, so_row.warehouse))  # where the substitute will be reserved
+	lock_bins(pairs)
 	reserved = reserved_qty_by_line(sales_order.name)
 	gap = pending_stock_qty(so_row) - flt(reserved.get(so_row.name))
 	if gap <= EPSILON:
@@ -304,9 +309,21 @@ def _substitute(row, sales_order, so_row, gap: float, substitute_item: str | Non
 			ShortageError,
 		)
 	_refuse_if_picked(row, sales_order)
+	warehouse = so_row.warehouse
+	is_stock_item = bool(stock_item_codes([substitute_item]))
+	if is_stock_item and reservation_enabled():
+		free = max(available_to_reserve(substitute_item, warehouse), 0)
+		if free + EPSILON < gap:
+			frappe.throw(
+				_("Row #{0}: substitute {1} has {2} free in warehouse {3}; {4} is needed").format(
+					row.idx, substitute_item, flt(free), warehouse, flt(gap)
+				),
+				ShortageError,
+			)
 	stock_rate = flt(so_row.rate) / (flt(so_row.conversion_factor) or 1)
 	substitute_uom = frappe.db.get_value("Item", substitute_item, "stock_uom")
-	_update_sales_order_lines(
+	before = {item.name for item in sales_order.items}
+	updated = _update_sales_order_lines(
 		sales_order,
 		so_row,
 		keep_stock_qty=flt(so_row.stock_qty) - gap,
@@ -318,7 +335,22 @@ def _substitute(row, sales_order, so_row, gap: float, substitute_item: str | Non
 			"conversion_factor": 1,
 			"delivery_date": str(so_row.delivery_date),
 		},
+		warehouse=warehouse,
 	)
+	added = next((item for item in updated.items if item.name not in before), None)
+	reserved = flt(reserved_qty_by_line(updated.name).get(added.name)) if added else 0
+	if (
+		not added
+		or added.warehouse != warehouse
+		or (is_stock_item and reservation_enabled() and reserved + EPSILON < gap)
+	):
+		# Nothing is kept: the whole decision is rolled back with this error.
+		frappe.throw(
+			_("Row #{0}: substitute {1} could not be reserved in warehouse {2}").format(
+				row.idx, substitute_item, warehouse
+			),
+			ShortageError,
+		)
 	return substitute_item
 
 
@@ -349,12 +381,15 @@ def _refuse_if_picked(row, sales_order) -> None:
 
 
 def _update_sales_order_lines(
-	sales_order, so_row, keep_stock_qty: float, new_line: dict | None = None
-) -> None:
-	"""Change the Sales Order with ERPNext's Update Items, then reserve again under the Bin locks.
+	sales_order, so_row, keep_stock_qty: float, new_line: dict | None = None, warehouse: str | None = None
+):
+	"""Change the Sales Order with ERPNext's Update Items, then reserve again under the Bin locks;
+	returns the updated Sales Order.
 
 	The reservations are cancelled first so that Update Items does not re-reserve on its own (its
-	read of available stock takes no lock on older v15 releases)."""
+	read of available stock takes no lock on older v15 releases). Update Items puts a new line in
+	the Sales Order's default warehouse (`set_warehouse`), else the item's default, and refuses when
+	there is none: for the new line, `warehouse` is made the Sales Order's default for the call."""
 	trans_items = []
 	for item in sales_order.items:
 		qty = flt(item.qty)
@@ -377,9 +412,19 @@ def _update_sales_order_lines(
 		trans_items.append(new_line)
 	with acting_as("Administrator"):  # the app's follow-up of a recorded decision
 		release_unpicked_reservations([sales_order.name])
+		default = frappe.db.get_value("Sales Order", sales_order.name, "set_warehouse")
+		if new_line and warehouse:
+			frappe.db.set_value(
+				"Sales Order", sales_order.name, "set_warehouse", warehouse, update_modified=False
+			)
 		update_child_qty_rate("Sales Order", json.dumps(trans_items), sales_order.name)
+		if new_line and warehouse:
+			frappe.db.set_value(
+				"Sales Order", sales_order.name, "set_warehouse", default, update_modified=False
+			)
 		updated = frappe.get_doc("Sales Order", sales_order.name)
 	reserve_for_sales_order(updated)
+	return updated
 
 
 def is_alternative(item_code: str, alternative: str) -> bool:

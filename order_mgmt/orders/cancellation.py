@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import frappe
 from frappe import _
 
+from order_mgmt import server_owned
 from order_mgmt.erpnext_bridge.sales_order import cancel_sales_order as cancel_erpnext_sales_order
 from order_mgmt.erpnext_bridge.sales_order import sales_order_progress
 from order_mgmt.orders.status import can_cancel_with_sales_order
@@ -64,6 +65,7 @@ def cancel_order(name: str, reason: str) -> dict:
 		frappe.throw(
 			_("Give a reason to cancel {0}").format(name), CancellationError, title=_("Reason Required")
 		)
-	order.cancellation_reason = reason.strip()
-	order.cancel()
+	with server_owned.writing(order):  # the reason is the one field this path writes
+		order.cancellation_reason = reason.strip()
+		order.cancel()
 	return {"status": order.status}

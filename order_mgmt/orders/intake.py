@@ -1,5 +1,9 @@
-"""Validation of a Customer Order at intake (the Frappe side of orders/rules.py).
+"""Validation of a Customer Order at intake (the Frappe side of orders/rules.py and orders/coercion.py).
 
+First the boundary (also used by Return Request): link fields and child tables of the right type when
+the document is built from a client's values, every number, date and text field coerced to what its
+column holds, free text made plain on every write path, the DocType's own naming series. Then the
+master data (customer, company, warehouses, UOMs, a sane date window) and the business rules.
 Every failure names the row and field and raises before anything is written.
 """
 
@@ -10,9 +14,10 @@ from typing import TYPE_CHECKING
 import frappe
 from frappe import _
 from frappe.query_builder import DocType
-from frappe.utils import cint, flt, getdate
+from frappe.utils import add_years, cint, escape_html, flt, getdate, nowdate
 
-from order_mgmt.orders import rules
+from order_mgmt.orders import coercion, rules
+from order_mgmt.orders.coercion import Bounds, CoercionError
 from order_mgmt.settings import get_settings
 
 if TYPE_CHECKING:
@@ -27,8 +32,323 @@ class DuplicateOrderError(frappe.DuplicateEntryError):
 	"""The same order was already submitted."""
 
 
+class InvalidInputError(frappe.ValidationError):
+	"""A value of the wrong type, out of its column's range or not a real date (orders/coercion.py)."""
+
+
+FUTURE_YEARS = 5
+"""How far ahead an order or delivery date may lie."""
+
+NUMBER_FIELDTYPES = ("Float", "Currency", "Percent")
+TEXT_FIELDTYPES = ("Data", "Small Text", "Text", "Long Text", "Text Editor", "Link", "Select", "Dynamic Link")
+NUMBER_BOUNDS = {
+	("Customer Order Item", "discount_percentage"): Bounds(minimum=0, maximum=100),
+	("Customer Order Item", "rate"): Bounds(minimum=0),
+	("Customer Order Item", "conversion_factor"): Bounds(minimum=0),
+}
+FREE_TEXT_FIELDS = {
+	"Customer Order": ("customer_po", "notes", "shipping_address", "cancellation_reason"),
+	"Return Request": ("notes",),
+	"Return Request Item": ("notes",),
+}
+"""Text typed by people, stored as plain text (tags removed, "<" and ">" escaped) on every write path:
+save, submit, update after submit and cancel (Frappe sanitises on save only)."""
+
+
 def row_label(line) -> str:
 	return _("Row {0}").format(line.idx)
+
+
+# --- the boundary: types, numbers, dates, free text -------------------------------------------------
+
+
+def field_label(doc, fieldname: str) -> str:
+	"""The field as messages name it: "Order Date", or "Row 2: Quantity" on a child row."""
+	label = _(doc.meta.get_label(fieldname))
+	if doc.get("parentfield"):
+		return _("Row {0}: {1}").format(doc.idx, label)
+	return label
+
+
+def coercion_message(label: str, error: CoercionError, value) -> str:
+	got = escape_html(coercion.shown(value))
+	code, args = error.code, error.args_
+	if code == coercion.NOT_FINITE:
+		return _("{0} must be a finite number, got {1}").format(label, got)
+	if code == coercion.OUT_OF_RANGE:
+		return _("{0} is out of range: it must be less than {1} in absolute value, got {2}").format(
+			label, f"{args[1]:,.0f}", got
+		)
+	if code == coercion.BELOW_MINIMUM:
+		return _("{0} cannot be less than {1}, got {2}").format(label, f"{args[0]:g}", got)
+	if code == coercion.ABOVE_MAXIMUM:
+		return _("{0} cannot be more than {1}, got {2}").format(label, f"{args[0]:g}", got)
+	if code == coercion.NOT_A_DATE:
+		return _("{0} must be a date written as YYYY-MM-DD, got {1}").format(label, got)
+	if code == coercion.NOT_TEXT:
+		return _("{0} must be text, got {1}").format(label, got)
+	if code == coercion.NOT_A_TABLE:
+		return _("{0} must be a list of rows, got {1}").format(label, got)
+	if code == coercion.NOT_A_ROW:
+		return _("{0}: row {1} must be a set of fields, got {2}").format(label, args[0], got)
+	return _("{0} must be a number, got {1}").format(label, got)
+
+
+def check_table_value(doc, key: str, value) -> None:
+	"""A child table sent as text or an object (not a list of rows) is refused before Frappe tries to
+	build rows of it; called from the controllers' extend()."""
+	if key not in doc._table_fieldnames:
+		return
+	try:
+		coercion.check_table(value)
+	except CoercionError as error:
+		shown_value = value[error.args_[0] - 1] if error.code == coercion.NOT_A_ROW else value
+		frappe.throw(
+			coercion_message(_(doc.meta.get_label(key)), error, shown_value),
+			InvalidInputError,
+			title=_("Invalid Value"),
+		)
+
+
+def coerce_input(doc) -> None:
+	"""Every number, date and text field of the document and its rows as its column expects it, or one
+	error listing each bad value with its field and row. Runs first in validate, before any rule or SQL
+	sees the values."""
+	problems = []
+	for row in [doc, *doc.get_all_children()]:
+		problems.extend(_coerce_row(row))
+	if problems:
+		frappe.throw("<br>".join(problems), InvalidInputError, title=_("Invalid Value"))
+
+
+def _coerce_row(row) -> list[str]:
+	problems = []
+	for df in row.meta.fields:
+		fieldname = df.fieldname
+		value = row.get(fieldname)
+		if value is None or df.fieldtype in ("Table", "Table MultiSelect"):
+			continue
+		try:
+			# Values already of the right type (as loaded from the database) are checked, not rewritten.
+			if df.fieldtype in NUMBER_FIELDTYPES:
+				number = coercion.to_number(value, NUMBER_BOUNDS.get((row.doctype, fieldname), Bounds()))
+				if not isinstance(value, float | int) or isinstance(value, bool):
+					row.set(fieldname, number or 0.0)
+			elif df.fieldtype == "Int":
+				number = coercion.to_int(value)
+				if not isinstance(value, int) or isinstance(value, bool):
+					row.set(fieldname, number or 0)
+			elif df.fieldtype == "Date":
+				parsed = coercion.to_date(value)
+				if isinstance(value, str):
+					row.set(fieldname, parsed.isoformat() if parsed else None)
+			elif df.fieldtype == "Datetime":
+				if coercion.to_datetime(value) is None:
+					row.set(fieldname, None)
+			elif df.fieldtype in TEXT_FIELDTYPES:
+				row.set(fieldname, coercion.to_text(value))
+		except CoercionError as error:
+			problems.append(coercion_message(field_label(row, fieldname), error, value))
+	return problems
+
+
+def sanitize_free_text(doc) -> None:
+	"""Free text as plain text on every write path (see FREE_TEXT_FIELDS)."""
+	for row in [doc, *doc.get_all_children()]:
+		for fieldname in FREE_TEXT_FIELDS.get(row.doctype, ()):
+			value = row.get(fieldname)
+			if isinstance(value, str):
+				row.set(fieldname, coercion.plain_text(value))
+
+
+def check_constructed(doc, args: tuple, kwargs: dict) -> None:
+	"""On a document built from a client's values (not loaded from the database), before Frappe's own
+	steps run: remember whether it came with a company (before Frappe's defaults fill in the user's),
+	and refuse link fields that are not text, which Frappe's link validation would otherwise read as
+	filters and resolve to whatever document matches."""
+	if not (kwargs or (args and isinstance(args[0], dict))):
+		return
+	doc.flags.company_sent = bool(doc.get("company"))
+	problems = []
+	for row in [doc, *doc.get_all_children()]:
+		for df in row.meta.get_link_fields() + row.meta.get("fields", {"fieldtype": "Dynamic Link"}):
+			value = row.get(df.fieldname)
+			if value is None:
+				continue
+			try:
+				coercion.to_text(value)
+			except CoercionError as error:
+				problems.append(coercion_message(field_label(row, df.fieldname), error, value))
+	if problems:
+		frappe.throw("<br>".join(problems), InvalidInputError, title=_("Invalid Value"))
+
+
+def validate_naming_series(doc) -> None:
+	"""Only the DocType's own naming series: a client-chosen one (HACK-.####) is refused."""
+	options = [option for option in doc.meta.get_naming_series_options() if option]
+	if not doc.get("naming_series") and options:
+		doc.naming_series = options[0]
+	elif doc.get("naming_series") not in options:
+		frappe.throw(
+			_("{0} must be one of {1}, got {2}").format(
+				_(doc.meta.get_label("naming_series")),
+				", ".join(options),
+				escape_html(coercion.shown(doc.get("naming_series"))),
+			),
+			InvalidInputError,
+			title=_("Invalid Value"),
+		)
+
+
+# --- master data -----------------------------------------------------------------------------------
+
+
+def validate_company(order: CustomerOrder) -> None:
+	"""The company is chosen, not taken from the user's defaults, and exists."""
+	if not order.company or (
+		order.is_new() and order.flags.get("company_sent") is False and order.company == default_company()
+	):
+		frappe.throw(_("Company is required"), OrderValidationError, title=_("Missing Company"))
+	if not frappe.db.exists("Company", order.company):
+		frappe.throw(
+			_("Company {0} does not exist").format(frappe.bold(escape_html(order.company))),
+			OrderValidationError,
+		)
+
+
+def default_company() -> str | None:
+	"""The company Frappe fills in when none is sent (the user's default, else the global one)."""
+	return frappe.defaults.get_user_default("Company") or frappe.defaults.get_global_default("company")
+
+
+def first_fiscal_year_start(company: str):
+	"""The start of the company's first fiscal year (fiscal years without companies count for all)."""
+	fiscal_year, link = DocType("Fiscal Year"), DocType("Fiscal Year Company")
+	own = (
+		frappe.qb.from_(fiscal_year)
+		.join(link)
+		.on(link.parent == fiscal_year.name)
+		.select(fiscal_year.year_start_date)
+		.where(link.company == company)
+		.orderby(fiscal_year.year_start_date)
+		.limit(1)
+		.run()
+	)
+	shared = (
+		frappe.qb.from_(fiscal_year)
+		.left_join(link)
+		.on(link.parent == fiscal_year.name)
+		.select(fiscal_year.year_start_date)
+		.where(link.name.isnull())
+		.orderby(fiscal_year.year_start_date)
+		.limit(1)
+		.run()
+	)
+	starts = [rows[0][0] for rows in (own, shared) if rows]
+	return getdate(min(starts)) if starts else None
+
+
+def validate_date_window(order: CustomerOrder) -> None:
+	"""Order and delivery dates lie between the company's first fiscal year and FUTURE_YEARS ahead."""
+	earliest = first_fiscal_year_start(order.company)
+	latest = getdate(add_years(nowdate(), FUTURE_YEARS))
+	dates = [(order, "order_date"), (order, "delivery_date")]
+	dates += [(line, "delivery_date") for line in order.items]
+	for doc, fieldname in dates:
+		value = doc.get(fieldname)
+		if not value:
+			continue
+		if earliest and getdate(value) < earliest:
+			frappe.throw(
+				_("{0} {1} is before the company's first fiscal year, which starts on {2}").format(
+					field_label(doc, fieldname), value, earliest
+				),
+				OrderValidationError,
+				title=_("Invalid Date"),
+			)
+		if getdate(value) > latest:
+			frappe.throw(
+				_("{0} {1} is more than {2} years ahead").format(
+					field_label(doc, fieldname), value, FUTURE_YEARS
+				),
+				OrderValidationError,
+				title=_("Invalid Date"),
+			)
+
+
+def validate_warehouses(order: CustomerOrder) -> None:
+	"""Each line ships from an enabled, non-group warehouse of the order's company."""
+	names = list({line.warehouse for line in order.items if line.warehouse})
+	warehouses = (
+		{
+			row.name: row
+			for row in frappe.get_all(
+				"Warehouse",
+				filters={"name": ("in", names)},
+				fields=["name", "disabled", "is_group", "company"],
+			)
+		}
+		if names
+		else {}
+	)
+	for line in order.items:
+		if not line.warehouse:
+			continue
+		warehouse = warehouses.get(line.warehouse)
+		name = frappe.bold(escape_html(line.warehouse))
+		if not warehouse:
+			message = _("{0}: Warehouse {1} does not exist")
+		elif warehouse.disabled:
+			message = _("{0}: Warehouse {1} is disabled")
+		elif warehouse.is_group:
+			message = _("{0}: Warehouse {1} is a group warehouse; choose one of its warehouses")
+		elif warehouse.company != order.company:
+			frappe.throw(
+				_("{0}: Warehouse {1} belongs to company {2}, not to the order's company {3}").format(
+					row_label(line), name, frappe.bold(warehouse.company), frappe.bold(order.company)
+				),
+				OrderValidationError,
+			)
+		else:
+			continue
+		frappe.throw(message.format(row_label(line), name), OrderValidationError)
+
+
+def validate_uoms(order: CustomerOrder) -> None:
+	"""A line's UOM is enabled and the item has a conversion for it (the conversion factor is then the
+	item's own: erpnext_bridge/sales_order.py never passes the client's on)."""
+	items = item_facts(order)
+	uoms = list({line.uom for line in order.items if line.uom})
+	enabled = (
+		set(frappe.get_all("UOM", filters={"name": ("in", uoms), "enabled": 1}, pluck="name"))
+		if uoms
+		else set()
+	)
+	conversions = {
+		(row.parent, row.uom)
+		for row in frappe.get_all(
+			"UOM Conversion Detail",
+			filters={"parenttype": "Item", "parent": ("in", list(items)), "uom": ("in", uoms or [""])},
+			fields=["parent", "uom"],
+		)
+	}
+	for line in order.items:
+		if not line.uom:
+			continue
+		uom = frappe.bold(escape_html(line.uom))
+		if line.uom not in enabled:
+			frappe.throw(
+				_("{0}: UOM {1} does not exist or is disabled").format(row_label(line), uom),
+				OrderValidationError,
+			)
+		item = items.get(line.item_code) or frappe._dict()
+		if line.uom != item.get("stock_uom") and (line.item_code, line.uom) not in conversions:
+			frappe.throw(
+				_(
+					"{0}: Item {1} has no conversion for UOM {2}; add it to the item's UOMs or choose another"
+				).format(row_label(line), frappe.bold(line.item_code), uom),
+				OrderValidationError,
+			)
 
 
 def validate_customer(order: CustomerOrder) -> None:
@@ -89,7 +409,15 @@ def item_facts(order: CustomerOrder, refresh: bool = False) -> dict[str, frappe.
 			for item in frappe.get_all(
 				"Item",
 				filters={"name": ("in", list(item_codes))},
-				fields=["name", "disabled", "is_sales_item", "has_variants", "end_of_life", "max_discount"],
+				fields=[
+					"name",
+					"disabled",
+					"is_sales_item",
+					"has_variants",
+					"end_of_life",
+					"max_discount",
+					"stock_uom",
+				],
 			)
 		}
 		if item_codes

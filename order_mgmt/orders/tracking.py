@@ -13,13 +13,15 @@ def sync_from_sales_order(sales_order) -> None:
 	order_name = sales_order.get("customer_order")
 	if not order_name:
 		return
-	if frappe.db.get_value("Customer Order", order_name, "docstatus") != 1:
+	order = frappe.db.get_value("Customer Order", order_name, ["docstatus", "sales_order"], as_dict=True)
+	if not order or order.docstatus != 1:
 		return  # a cancelled order keeps its own status
+	if order.sales_order != sales_order.name:
+		return  # only the Sales Order the hand-off linked (review.actions) is the order's, not any naming it
 	frappe.db.set_value(
 		"Customer Order",
 		order_name,
 		{
-			"sales_order": sales_order.name,
 			"status": status_from_sales_order(
 				sales_order.docstatus,
 				sales_order.status,

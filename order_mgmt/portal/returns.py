@@ -15,7 +15,7 @@ import mimetypes
 
 import frappe
 from frappe import _
-from frappe.utils import cint, escape_html, flt, format_date, format_datetime, getdate, nowdate
+from frappe.utils import cint, escape_html, format_date, format_datetime, getdate, nowdate
 
 from order_mgmt.portal import not_found, plain
 from order_mgmt.portal.customers import VISIBLE_DOCSTATUS, customer_page, customers_of_user, money
@@ -211,7 +211,7 @@ def request_row(
 			"item_code": source.item_code if source else None,
 			"delivery_note": source.delivery_note if source else None,
 			"delivery_note_item": source.name if source else None,
-			"qty": flt(line.get("qty")),
+			"qty": line.get("qty"),  # the DocType's coercion refuses what is not a number, naming the row
 			"reason": reason,
 			"condition": condition,
 			"notes": str(line.get("notes") or "").strip() or None,

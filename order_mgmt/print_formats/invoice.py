@@ -4,6 +4,7 @@ Chinese words, the company's bank account and a QR code of the invoice reference
 
 from __future__ import annotations
 
+import html
 import json
 
 import frappe
@@ -90,7 +91,9 @@ def order_references(doc) -> dict:
 		)
 		found = (linked.get(so) or from_orders.get(so) for so in sales_orders)
 		customer_orders = list(dict.fromkeys(name for name in found if name))
-	return {"sales_orders": sales_orders, "customer_orders": customer_orders, "po_no": doc.get("po_no") or ""}
+	# The PO reference is stored as plain text with "<" escaped (orders/intake.py); the template escapes it.
+	po_no = html.unescape(doc.get("po_no") or "")
+	return {"sales_orders": sales_orders, "customer_orders": customer_orders, "po_no": po_no}
 
 
 def lines(doc) -> list[dict]:

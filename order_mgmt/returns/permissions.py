@@ -3,11 +3,15 @@
 Managers see every request. Others see the requests they created and those of orders they may see
 (order_mgmt.review.permissions: clerks their own orders and their customers'); reviewers see what
 waits for review; warehouse staff what is approved for receipt; accountants what is received for
-settlement — each also what they acted on later in its life."""
+settlement — each also what they acted on later in its life.
+
+Filing one (or moving one to another order) needs read access to the order: validate_order_access,
+run on every save; the portal checks the customer itself and inserts with ignore_permissions."""
 
 from __future__ import annotations
 
 import frappe
+from frappe import _
 
 from order_mgmt.review.permissions import customer_order_has_permission, customer_order_query, has_full_access
 
@@ -18,6 +22,10 @@ STATUSES_BY_ROLE = {
 	"Accounts User": ("Goods Received", "Refunded", "Replaced", "Credited", "Closed"),
 	"Finance Reviewer": ("Goods Received", "Refunded", "Replaced", "Credited", "Closed"),
 }
+
+
+class OrderNotReadableError(frappe.PermissionError):
+	"""A Return Request names a Customer Order its user may not read."""
 
 
 def visible_statuses(roles: set[str]) -> set[str]:
@@ -52,3 +60,26 @@ def return_request_has_permission(doc, ptype: str | None = None, user: str | Non
 		order = frappe.get_doc("Customer Order", doc.customer_order)
 		return customer_order_has_permission(order, "read", user)
 	return False
+
+
+def validate_order_access(request) -> None:
+	"""A user may file a return only for an order they may read (which then shows them its lines,
+	rates and invoice). Checked when the request is new or names another order; not for the portal
+	(which inserts with ignore_permissions once the order is the user's customer's) or the app's own
+	follow-ups."""
+	if request.flags.ignore_permissions or not request.customer_order:
+		return
+	before = request.get_doc_before_save()
+	if before and before.customer_order == request.customer_order:
+		return
+	if not frappe.db.exists("Customer Order", request.customer_order):
+		return  # validation says it does not exist
+	order = frappe.get_doc("Customer Order", request.customer_order)
+	if not frappe.has_permission("Customer Order", "read", doc=order):
+		frappe.throw(
+			_("Customer Order: you may not read {0}, so you cannot request a return for it").format(
+				frappe.bold(request.customer_order)
+			),
+			OrderNotReadableError,
+			title=_("Not Permitted"),
+		)

@@ -16,6 +16,7 @@ from frappe.utils import cint, flt, getdate, nowdate
 
 from order_mgmt.returns import eligibility
 from order_mgmt.returns.eligibility import DeliveredLine, Policy, Problem, ReasonRule, RequestLine
+from order_mgmt.returns.permissions import validate_order_access
 from order_mgmt.settings import get_settings
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ def validate_customer_order(request: ReturnRequest) -> frappe._dict:
 			_("Customer Order {0} does not exist").format(frappe.bold(request.customer_order)),
 			ReturnNotAllowedError,
 		)
+	validate_order_access(request)  # before anything of the order is told
 	if order.customer != request.customer:
 		frappe.throw(
 			_("Customer Order {0} belongs to customer {1}, not to {2}").format(

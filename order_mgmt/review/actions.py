@@ -19,23 +19,60 @@ if TYPE_CHECKING:
 	from order_mgmt.order_mgmt.doctype.customer_order.customer_order import CustomerOrder
 
 
+class DatabaseBusyError(frappe.ValidationError):
+	"""A deadlock or lock wait ended the work: nothing of it was kept, and it may simply be tried again."""
+
+	http_status_code = 409
+
+
+BUSY_ERRORS = (frappe.QueryDeadlockError, frappe.QueryTimeoutError)
+SAVEPOINT_DOES_NOT_EXIST = 1305  # MariaDB's error once the transaction holding the savepoint is gone
+
+
 @contextmanager
-def atomic(name: str):
-	"""All or nothing inside a larger transaction: roll back to a savepoint on error, then re-raise."""
+def atomic(name: str, busy_message: str | None = None):
+	"""All or nothing inside a larger transaction: roll back to a savepoint on error, then re-raise.
+
+	A deadlock makes the database roll back the whole transaction, savepoint included: then
+	everything since the transaction began is gone, so the rest of the transaction is rolled back
+	too and DatabaseBusyError says so (never the raw "SAVEPOINT … does not exist" that hid it). A
+	lock wait timeout undoes only its statement: back to the savepoint, and DatabaseBusyError."""
 	savepoint = f"om_{name}_{frappe.generate_hash(length=8)}"
 	frappe.db.savepoint(savepoint)
 	try:
 		yield
-	except Exception:
-		frappe.db.rollback(save_point=savepoint)
+	except Exception as error:
+		try:
+			frappe.db.rollback(save_point=savepoint)
+		except Exception as rollback_error:
+			if getattr(rollback_error, "args", (None,))[0] != SAVEPOINT_DOES_NOT_EXIST:
+				raise
+			frappe.db.rollback()  # the database ended the transaction: end it here too
+			if isinstance(error, DatabaseBusyError):
+				raise
+			raise_busy(busy_message, error)
+		if isinstance(error, BUSY_ERRORS):
+			raise_busy(busy_message, error)
 		raise
 	else:
 		frappe.db.release_savepoint(savepoint)
 
 
+def raise_busy(message: str | None, cause: Exception) -> None:
+	frappe.clear_last_message()
+	try:
+		frappe.throw(
+			message or _("The action could not be completed because the database was busy; try again"),
+			DatabaseBusyError,
+			title=_("Database Busy"),
+		)
+	except DatabaseBusyError as busy:
+		raise busy from cause
+
+
 def hand_off(order: CustomerOrder) -> str:
 	"""Create and submit the order's Sales Order, link both ways and mirror its status."""
-	so = create_sales_order(order, submit_as=credit_approver(order))
+	so = create_sales_order(order, credit_approved_by=credit_approver(order))
 	assert_sales_order_matches(order, so)
 	order.db_set("sales_order", so.name, update_modified=False)
 	sync_payment_status(order.name)
@@ -49,7 +86,8 @@ def hand_off(order: CustomerOrder) -> str:
 
 
 def credit_approver(order: CustomerOrder) -> str | None:
-	"""Who approved the stage a credit-limit hold was routed to (ERPNext checks that user's roles)."""
+	"""Who approved the stage a credit-limit hold was routed to (their approval covers ERPNext's credit
+	check on this order's Sales Order: accounting/credit.py)."""
 	credit_stages = [r.stage for r in order.hold_reasons if r.rule and r.stage and _is_credit_rule(r.rule)]
 	if not credit_stages:
 		return None
@@ -66,10 +104,15 @@ def _is_credit_rule(rule: str) -> bool:
 
 def auto_approve_on_submit(order: CustomerOrder) -> None:
 	"""Hand an auto-approved order to ERPNext; if ERPNext refuses, put it On Hold with ERPNext's reason
-	for an Order Manager to release (Release retries the hand-off)."""
+	for an Order Manager to release (Release retries the hand-off). A deadlock is no refusal: the
+	submit fails with "database busy" and leaves the order a draft (take_action retries it)."""
 	try:
-		with atomic("auto_approve"):
+		with atomic(
+			"auto_approve", _("The order could not be approved because the database was busy; try again")
+		):
 			hand_off(order)
+	except DatabaseBusyError:
+		raise  # nothing was kept: the submit fails as a whole and the order stays a draft
 	except frappe.ValidationError as error:
 		frappe.clear_last_message()
 		message = _("The Sales Order could not be created: {0}").format(frappe.utils.strip_html(str(error)))

@@ -8,6 +8,7 @@ rejection and return, and "already decided" for concurrent reviewers.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import frappe
@@ -15,6 +16,7 @@ from frappe import _
 from frappe.model.workflow import apply_workflow
 from frappe.utils import add_to_date, cint, flt, now_datetime
 
+from order_mgmt import server_owned
 from order_mgmt.accounting.credit import check_credit_authority
 from order_mgmt.orders import status as order_status
 from order_mgmt.review import notifications
@@ -107,6 +109,7 @@ def open_review(order: CustomerOrder, stage: str) -> str:
 	"""An order enters a stage: a pending Order Review record, and ToDos for the stage's reviewers."""
 	stage_doc = frappe.get_cached_doc("Order Review Stage", stage)
 	requested_on = now_datetime()
+	changes, restricted_changes = changes_since_amended_order(order)
 	hours = flt(stage_doc.sla_hours) or flt(get_settings().default_sla_hours) or 24
 	review = frappe.get_doc(
 		{
@@ -117,41 +120,55 @@ def open_review(order: CustomerOrder, stage: str) -> str:
 			"decision": "Pending",
 			"requested_on": requested_on,
 			"sla_due": add_to_date(requested_on, hours=hours),
-			"changes": changes_since_amended_order(order),
+			"changes": changes,
+			"restricted_changes": restricted_changes,
 		}
 	)
-	review.insert(ignore_permissions=True)
+	with server_owned.writing(review):
+		review.insert(ignore_permissions=True)
 	notifications.assign_stage_reviewers(order, stage_doc)
 	return review.name
 
 
-def changes_since_amended_order(order: CustomerOrder) -> str | None:
-	"""Frappe's version diff between the amended order and this one, as readable lines."""
+def changes_since_amended_order(order: CustomerOrder) -> tuple[str | None, str | None]:
+	"""Frappe's version diff between the amended order and this one, as readable lines, in two lists:
+	what changed in the fields anyone reading the order sees, and (for the review's permlevel-1 field)
+	how the restricted figures moved (credit limit and exposure, line valuation). Fields only the
+	server writes (no_copy or hidden: status, review fields, duplicate key, amended from; and the
+	name and docstatus) are left out: they change on every amendment and tell a reviewer nothing."""
 	if not order.amended_from:
-		return None
+		return None, None
 	from frappe.core.doctype.version.version import get_diff
 
 	original = frappe.get_doc("Customer Order", order.amended_from)
 	diff = get_diff(original, order, compare_cancelled=True) or {}
-	ignored = {"status", "workflow_state", "review_route", "current_review_stage", "following_review_stage"}
-	lines = [
-		f"{frappe.bold(_(order.meta.get_label(field)))}: {old} → {new}"
-		for field, old, new in diff.get("changed", [])
-		if field not in ignored
-	]
+	public: list[str] = []
+	restricted: list[str] = []
+
+	def place(meta, fieldname: str, line: str) -> None:
+		df = meta.get_field(fieldname)
+		if not df:
+			return  # name, docstatus
+		if cint(df.permlevel):
+			restricted.append(line)
+		elif not (df.no_copy or df.hidden):
+			public.append(line)
+
+	for field, old, new in diff.get("changed", []):
+		place(order.meta, field, f"{frappe.bold(_(order.meta.get_label(field)))}: {old} → {new}")
 	item_meta = frappe.get_meta("Customer Order Item")
 	for table, row_index, _row_name, changes in diff.get("row_changed", []):
 		if table == "items":
 			for field, old, new in changes:
 				label = _(item_meta.get_label(field))
-				lines.append(f"{_('Row {0}').format(row_index + 1)} {label}: {old} → {new}")
+				place(item_meta, field, f"{_('Row {0}').format(row_index + 1)} {label}: {old} → {new}")
 	for table, row in diff.get("added", []):
 		if table == "items":
-			lines.append(_("Row added: {0}").format(row.get("item_code")))
+			public.append(_("Row added: {0}").format(row.get("item_code")))
 	for table, row in diff.get("removed", []):
 		if table == "items":
-			lines.append(_("Row removed: {0}").format(row.get("item_code")))
-	return "\n".join(lines) or _("No changes to the order's fields")
+			public.append(_("Row removed: {0}").format(row.get("item_code")))
+	return "\n".join(public) or _("No changes to the order's fields"), "\n".join(restricted) or None
 
 
 # --- transitions on a submitted order ---------------------------------------------------------
@@ -165,7 +182,7 @@ def before_update_after_submit(order: CustomerOrder) -> None:
 	# Concurrent reviewers queue on the row lock; the later one finds the state moved on.
 	locked_state = frappe.db.get_value("Customer Order", order.name, "workflow_state", for_update=True)
 	if locked_state != old_state:
-		raise_already_decided(order.name, locked_state)
+		raise_stage_decided(order.name, locked_state, old_state)
 
 	stage = stage_of_state(old_state)
 	user = frappe.session.user
@@ -283,7 +300,8 @@ def record_decision(order: CustomerOrder, stage: str, decision: str, user: str, 
 	)
 	review.set("checks", hold_reasons_as_checks(order))
 	review.flags.ignore_permissions = True
-	review.save()
+	with server_owned.writing(review):
+		review.save()
 	return review.name
 
 
@@ -298,7 +316,51 @@ def raise_already_decided(name: str, state: str | None, error: type[Exception] =
 	)
 
 
+def may_hear_decision(expected_state: str | None, user: str | None = None) -> bool:
+	"""Who may be told that a stage was decided although they can no longer read the order: those who
+	could act on that stage (its reviewer role) and managers; nobody else learns anything of it."""
+	from order_mgmt.review.permissions import has_full_access
+
+	user = user or frappe.session.user
+	if has_full_access(user):
+		return True
+	stage = stage_of_state(expected_state)
+	role = stage and frappe.db.get_value("Order Review Stage", stage, "role")
+	return bool(role) and role in frappe.get_roles(user)
+
+
+def raise_stage_decided(name: str, state: str | None, expected_state: str | None) -> None:
+	"""The order left the state the user saw: say who decided that stage and when, if it was decided."""
+	stage = stage_of_state(expected_state)
+	review = stage and frappe.db.get_value(
+		"Order Review",
+		{"customer_order": name, "stage": stage, "decision": ("!=", "Pending")},
+		["reviewer", "decided_on", "decision"],
+		as_dict=True,
+		order_by="decided_on desc",
+	)
+	if not review or not review.reviewer:
+		raise_already_decided(name, state)
+	frappe.throw(
+		_(
+			"{0} was already decided by {1} at {2} ({3}): it is now {4}. Reload it to see the decision."
+		).format(
+			name,
+			frappe.utils.get_fullname(review.reviewer),
+			frappe.utils.format_datetime(review.decided_on),
+			_(review.decision),
+			_(state or ""),
+		),
+		AlreadyDecidedError,
+		title=_("Already Decided"),
+	)
+
+
 # --- the action endpoint (desk buttons and API) ------------------------------------------------
+
+
+BUSY_ATTEMPTS = 3
+"""How often an action is tried when a deadlock or lock wait ends its transaction."""
 
 
 @frappe.whitelist(methods=["POST"])
@@ -306,9 +368,35 @@ def take_action(
 	name: str, action: str, comment: str | None = None, expected_state: str | None = None
 ) -> dict:
 	"""Apply a workflow action with a comment. `expected_state` is the state the user saw: if the
-	order has moved on since, nothing happens and the user is told it was already decided."""
+	order has moved on since, nothing happens and the user is told it was already decided.
+
+	A deadlock or lock wait ends the whole transaction (order_mgmt.review.actions.atomic): the action
+	is then done again from the start, a few times, when that transaction held nothing but this
+	action (an API or form call); otherwise the caller gets the "database busy" error."""
+	from order_mgmt.review.actions import DatabaseBusyError
+
+	retry_safe = not frappe.db.transaction_writes
+	for attempt in range(1, BUSY_ATTEMPTS + 1):
+		try:
+			return _take_action(name, action, comment, expected_state)
+		except DatabaseBusyError:
+			if not retry_safe or attempt == BUSY_ATTEMPTS:
+				raise
+			frappe.clear_last_message()
+			frappe.db.rollback()
+			time.sleep(0.2 * attempt)  # let the other transaction finish
+	raise AssertionError("unreachable")
+
+
+def _take_action(name: str, action: str, comment: str | None, expected_state: str | None) -> dict:
 	from order_mgmt.review.actions import atomic
 
+	# A stale form first: a reviewer of the stage they saw is told who decided it, although their
+	# read access may have ended with the stage; anyone else only gets "not permitted".
+	if expected_state:
+		state = frappe.db.get_value("Customer Order", name, "workflow_state")
+		if state is not None and state != expected_state and may_hear_decision(expected_state):
+			raise_stage_decided(name, state, expected_state)
 	if not frappe.has_permission("Customer Order", "read", name):
 		frappe.throw(_("Not permitted to read {0}").format(name), frappe.PermissionError)
 	with atomic("review_action"):
@@ -316,7 +404,7 @@ def take_action(
 		if state is None:
 			frappe.throw(_("Customer Order {0} does not exist").format(name), frappe.DoesNotExistError)
 		if expected_state and state != expected_state:
-			raise_already_decided(name, state)
+			raise_stage_decided(name, state, expected_state)
 		frappe.flags.order_review_comment = comment
 		try:
 			doc = apply_workflow(frappe.get_doc("Customer Order", name).as_dict(), action)

@@ -1,4 +1,4 @@
-"""A demo company, customers, stocked and priced items, and orders in several states.
+"""A demo company, customers, stocked and priced items, and orders in every state the desk shows.
 
 Run by scripts/bench-setup.sh after it completes the setup wizard; safe to re-run (everything is looked up before it is made).
 All stock and money moves through ERPNext's own documents.
@@ -44,6 +44,7 @@ def make_demo_data() -> None:
 		_ensure_customer(name, vip, review, credit_limit, company)
 	if not frappe.db.exists("Customer Order", {"notes": ("like", "Demo:%")}):
 		_make_demo_orders(company, warehouse)
+	_make_more_demo_orders(company, warehouse)
 	_ensure_portal_user()
 	frappe.db.commit()
 
@@ -291,6 +292,56 @@ def _make_demo_orders(company, warehouse) -> None:
 		submit=True,
 	)
 	_act(FINANCE, rejected, "Reject", "Customer could not confirm the delivery address")
+
+
+def _make_more_demo_orders(company, warehouse) -> None:
+	"""The remaining states the desk shows: Pending Finance Review, On Hold, Cancelled and Partly
+	Delivered — each made once (also on a demo site made before they were added)."""
+	from erpnext.selling.doctype.sales_order.sales_order import make_delivery_note
+
+	from order_mgmt.orders.cancellation import cancel_order
+
+	_ensure_users()
+
+	def missing(note: str) -> bool:
+		return not frappe.db.exists("Customer Order", {"notes": f"Demo: {note}"})
+
+	note = "waiting for finance review (customer flagged: review every order)"
+	if missing(note):
+		_order("Hangzhou Newcomer Store", company, warehouse, [("OM-MUG-01", 24, {})], note, submit=True)
+
+	note = "short of stock, put on hold by the order manager"
+	if missing(note):
+		on_hold = _order(
+			"Shanghai Teahouse Ltd.", company, warehouse, [("OM-SET-GIFT", 7, {})], note, submit=True
+		)
+		if on_hold.workflow_state == "Pending Warehouse Review":
+			_act(MANAGER, on_hold, "Hold", "Waiting for the supplier's confirmation of the gift sets")
+
+	note = "approved, then cancelled at the customer's request"
+	if missing(note):
+		cancelled = _order(
+			"Shanghai Teahouse Ltd.", company, warehouse, [("OM-MUG-01", 4, {})], note, submit=True
+		)
+		if cancelled.docstatus == 1 and cancelled.sales_order:
+			with acting_as(MANAGER):
+				cancel_order(cancelled.name, "The customer ordered through another channel")
+
+	note = "partly delivered: the tea has shipped, the mugs follow"
+	if missing(note):
+		partly = _order(
+			"Shanghai Teahouse Ltd.",
+			company,
+			warehouse,
+			[("OM-TEA-250", 10, {}), ("OM-MUG-01", 10, {})],
+			note,
+			submit=True,
+		)
+		if partly.sales_order:
+			dn = make_delivery_note(partly.sales_order)
+			dn.set("items", [row for row in dn.items if row.item_code == "OM-TEA-250"])
+			dn.insert()
+			dn.submit()
 
 
 def _pay(order, mode: str) -> None:

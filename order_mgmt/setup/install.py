@@ -1,8 +1,28 @@
-"""Install, migrate and uninstall hooks."""
+"""Install, migrate and uninstall hooks.
+
+Global settings of Frappe and ERPNext that the app changes (README: "Global settings this app
+changes") are applied once, on install (sites installed before a setting was introduced get it from
+the patch that introduced it), never again by migrate: an admin's later choice stands. What they were
+before is kept and put back on uninstall where that is safe. The app does not touch Accounts
+Settings: the credit authority of a finance reviewer's approval covers only that order's Sales Order
+(accounting/credit.py).
+"""
 
 from __future__ import annotations
 
+import json
+
 import frappe
+from frappe.utils import cint
+
+# (doctype, field, value): stock reservation — approved orders reserve their stock with ERPNext's
+# Stock Reservation Entry, partially when short (erpnext_bridge/stock_reservation.py).
+GLOBAL_SETTINGS = (
+	("Stock Settings", "enable_stock_reservation", 1),
+	("Stock Settings", "allow_partial_reservation", 1),
+)
+# What the settings were before the app changed them: {"Doctype|field": [previous, applied]}.
+PREVIOUS_SETTINGS_KEY = "order_mgmt_previous_global_settings"
 
 
 def _fixture_names(doctype: str) -> tuple[str, ...]:
@@ -21,8 +41,7 @@ ROLES = _fixture_names("Role")
 
 def after_install() -> None:
 	ensure_settings_defaults()
-	ensure_credit_controller()
-	enable_stock_reservation()
+	apply_global_settings()
 
 
 def after_sync() -> None:
@@ -36,23 +55,52 @@ def ensure_mode_of_payment_accounts() -> None:
 	ensure_accounts()
 
 
-def enable_stock_reservation() -> None:
-	"""Approved orders reserve stock with ERPNext's Stock Reservation Entry (partially when short)."""
-	frappe.db.set_single_value(
-		"Stock Settings", {"enable_stock_reservation": 1, "allow_partial_reservation": 1}
-	)
+def apply_global_settings() -> None:
+	"""On install only: the global settings the app needs, remembering what they were."""
+	if cint(frappe.db.get_single_value("Stock Settings", "allow_negative_stock")):
+		# ERPNext refuses stock reservation together with negative stock: the admin chooses.
+		print(
+			"order_mgmt: Stock Settings allow negative stock, so stock reservation was left off; "
+			"approved orders will not reserve stock until an admin enables it."
+		)
+		return
+	kept = _previous_settings()
+	for doctype, fieldname, value in GLOBAL_SETTINGS:
+		current = frappe.db.get_single_value(doctype, fieldname)
+		if cint(current) == value:
+			continue
+		kept.setdefault(f"{doctype}|{fieldname}", [current, value])
+		frappe.db.set_single_value(doctype, fieldname, value)
+	if kept:
+		frappe.db.set_default(PREVIOUS_SETTINGS_KEY, json.dumps(kept))
 
 
-def ensure_credit_controller() -> None:
-	"""ERPNext refuses a Sales Order over the credit limit unless the submitting user has the credit
-	controller role: Finance Reviewers approve such orders here, so they get that authority."""
-	if not frappe.db.get_single_value("Accounts Settings", "credit_controller"):
-		frappe.db.set_single_value("Accounts Settings", "credit_controller", "Finance Reviewer")
+def restore_global_settings() -> None:
+	"""On uninstall: put back what the app changed, unless an admin changed it since (theirs stands) or
+	it is not safe (ERPNext refuses to disable stock reservation while stock is reserved)."""
+	for key, (previous, applied) in _previous_settings().items():
+		doctype, fieldname = key.split("|")
+		if cint(frappe.db.get_single_value(doctype, fieldname)) != cint(applied):
+			continue
+		if fieldname == "enable_stock_reservation" and frappe.db.exists(
+			"Stock Reservation Entry", {"docstatus": 1, "status": ("!=", "Delivered")}
+		):
+			print(
+				"order_mgmt: stock reservation stays enabled in Stock Settings: "
+				"Stock Reservation Entries are still open."
+			)
+			continue
+		frappe.db.set_single_value(doctype, fieldname, previous)
+	frappe.defaults.clear_default(key=PREVIOUS_SETTINGS_KEY, parent="__default")
+
+
+def _previous_settings() -> dict[str, list]:
+	return json.loads(frappe.db.get_default(PREVIOUS_SETTINGS_KEY) or "{}")
 
 
 def after_migrate() -> None:
+	"""Never re-applies global settings (see the module docstring)."""
 	ensure_settings_defaults()
-	ensure_credit_controller()
 	ensure_mode_of_payment_accounts()
 
 
@@ -71,7 +119,9 @@ def ensure_settings_defaults() -> None:
 
 
 def before_uninstall() -> None:
-	"""Remove what fixtures added to ERPNext's own doctypes (Frappe drops the app's own doctypes)."""
+	"""Remove what fixtures added to ERPNext's own doctypes (Frappe drops the app's own doctypes) and
+	put back the global settings the app changed."""
+	restore_global_settings()
 	for name in CUSTOM_FIELDS:
 		frappe.delete_doc("Custom Field", name, ignore_missing=True, force=True)
 	for workflow in ("Customer Order Review", "Return Request Review"):

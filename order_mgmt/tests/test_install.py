@@ -1,7 +1,19 @@
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
+from order_mgmt.accounting.modes_of_payment import MODES
+from order_mgmt.accounting.payments import register_payment
 from order_mgmt.setup.install import CUSTOM_FIELDS, ROLES
+from order_mgmt.tests.utils import (
+	acting_as,
+	company,
+	make_customer,
+	make_item,
+	make_order,
+	role_user,
+	unique,
+	warehouse,
+)
 
 
 class TestInstall(FrappeTestCase):
@@ -69,9 +81,6 @@ class TestReviewFixtures(FrappeTestCase):
 			set(frappe.get_all("Order Review Stage", pluck="name")), {"Sales", "Finance", "Warehouse"}
 		)
 		self.assertGreaterEqual(frappe.db.count("Order Review Rule", {"enabled": 1}), 8)
-		self.assertEqual(
-			frappe.db.get_single_value("Accounts Settings", "credit_controller"), "Finance Reviewer"
-		)
 
 	def test_fixtures_export_and_reimport_cleanly(self):
 		"""What `bench export-fixtures` writes, `migrate` (sync_fixtures) reads back unchanged."""
@@ -81,7 +90,7 @@ class TestReviewFixtures(FrappeTestCase):
 		from frappe.core.doctype.data_import.data_import import export_json, import_doc
 		from frappe.utils.fixtures import sync_fixtures
 
-		from order_mgmt.accounting.modes_of_payment import keep_accounts_before_migrate
+		from order_mgmt.accounting.modes_of_payment import ensure_accounts, keep_accounts_before_migrate
 		from order_mgmt.setup.install import after_migrate
 
 		def accounts():
@@ -94,9 +103,24 @@ class TestReviewFixtures(FrappeTestCase):
 				)
 			)
 
+		# What install gives every company, whatever an earlier run left; then an admin's own choice.
+		ensure_accounts()
+		test_company = company()
+		chosen = frappe.db.get_value(
+			"Company", test_company, "default_cash_account"
+		)  # Alipay settled to cash, say
+		frappe.db.set_value(
+			"Mode of Payment Account",
+			{"parent": "Alipay", "company": test_company},
+			"default_account",
+			chosen,
+		)
 		before = frappe.get_doc("Workflow", "Customer Order Review").as_dict()
 		accounts_before = accounts()
-		self.assertTrue(accounts_before)
+		self.assertIn(("Alipay", test_company, chosen), accounts_before)
+		self.assertTrue(
+			{"Alipay", "Bank Transfer", "Card", "Cash", "WeChat Pay"} <= {a[0] for a in accounts_before}
+		)
 		keep_accounts_before_migrate()  # as `bench migrate` runs the hooks around the fixtures
 		with tempfile.TemporaryDirectory() as folder:
 			for fixture in frappe.get_hooks("fixtures", app_name="order_mgmt"):
@@ -114,3 +138,72 @@ class TestReviewFixtures(FrappeTestCase):
 		after = frappe.get_doc("Workflow", "Customer Order Review")
 		self.assertEqual(len(after.transitions), len(before.transitions))
 		self.assertEqual(len(after.states), len(before.states))
+
+
+class TestModesOfPaymentForNewCompanies(FrappeTestCase):
+	"""A company created after installation has accounts on the app's modes of payment at once."""
+
+	def make_company(self) -> str:
+		name = unique("OMT Company")
+		frappe.get_doc(
+			{
+				"doctype": "Company",
+				"company_name": name,
+				"abbr": name[-6:],
+				"default_currency": frappe.get_cached_value("Company", company(), "default_currency"),
+				"country": frappe.get_cached_value("Company", company(), "country"),
+				"create_chart_of_accounts_based_on": "Standard Template",
+				"chart_of_accounts": "Standard",
+			}
+		).insert()
+		return name
+
+	def test_a_new_company_takes_an_alipay_payment_without_a_migrate(self):
+		new_company = self.make_company()
+		accounts = dict(
+			frappe.get_all(
+				"Mode of Payment Account",
+				filters={"parent": ("in", MODES), "company": new_company},
+				fields=["parent", "default_account"],
+				as_list=True,
+			)
+		)
+		self.assertEqual(set(accounts), set(MODES))
+		abbr = frappe.db.get_value("Company", new_company, "abbr")
+		self.assertEqual(accounts["Alipay"], f"Alipay Clearing - {abbr}")
+		self.assertEqual(frappe.db.get_value("Account", accounts["Alipay"], "company"), new_company)
+
+		order = make_order(
+			make_customer(),
+			[
+				{
+					"item_code": make_item(rate=80, is_stock_item=0, stock_uom="Nos"),
+					"qty": 1,
+					"warehouse": warehouse(new_company),
+				}
+			],
+			company=new_company,
+			submit=True,
+		)
+		self.assertEqual(order.status, "To Deliver", [r.message for r in order.hold_reasons])
+		with acting_as(role_user("accountant", ["Accounts User", "Accounts Manager"])):
+			(entry,) = register_payment(order.name, order.grand_total, "Alipay", reference_no="ALIPAY-1")
+		payment = frappe.get_doc("Payment Entry", entry)
+		self.assertEqual(
+			(payment.docstatus, payment.company, payment.paid_to), (1, new_company, accounts["Alipay"])
+		)
+
+	def test_an_account_an_admin_chose_is_kept_when_the_company_is_saved_again(self):
+		new_company = self.make_company()
+		cash = frappe.db.get_value("Company", new_company, "default_cash_account")
+		frappe.db.set_value(
+			"Mode of Payment Account", {"parent": "Card", "company": new_company}, "default_account", cash
+		)
+		doc = frappe.get_doc("Company", new_company)
+		doc.save()
+		self.assertEqual(
+			frappe.db.get_value(
+				"Mode of Payment Account", {"parent": "Card", "company": new_company}, "default_account"
+			),
+			cash,
+		)

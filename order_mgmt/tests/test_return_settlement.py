@@ -234,22 +234,64 @@ class TestExchange(SettlementTestCase):
 
 
 class TestReturnRateReport(SettlementTestCase):
-	def test_return_rate_by_item_and_by_reason_over_the_period(self):
+	def test_requested_and_received_side_by_side_each_with_its_own_reason(self):
+		"""Issue 11 item 11: an item with only an open request shows its requested reason next to
+		nothing returned — not as the reason of returns; the rate is based on what came back."""
 		from frappe.utils import add_days, nowdate
 
 		from order_mgmt.order_mgmt.report.return_rate.return_rate import execute
 
-		self.receive(self.approved_request("Refund"))
+		self.receive(self.approved_request("Refund"))  # 1 of 2 back, Wrong Item
+		pending = delivered_order(qty=1, rate=RATE)  # requested only, not received
+		make_request(pending, [{"qty": 1, "reason": "Not as Described"}], submit=True)
+
 		filters = {"company": company(), "from_date": add_days(nowdate(), -1), "to_date": nowdate()}
-		_columns, rows, _message, chart = execute({**filters, "group_by": "Item"})
-		row = next(row for row in rows if row["key"] == self.delivery.item)
+		columns, rows, _message, chart = execute({**filters, "group_by": "Item"})
 		self.assertEqual(
-			(row["delivered_qty"], row["returned_qty"], row["return_rate"], row["top_reason"]),
-			(2, 1, 50.0, "Wrong Item"),
+			[column["fieldname"] for column in columns],
+			[
+				"key",
+				"delivered_qty",
+				"requested_qty",
+				"top_requested_reason",
+				"returned_qty",
+				"top_returned_reason",
+				"return_rate",
+			],
+		)
+		by_key = {row["key"]: row for row in rows}
+		fields = (
+			"delivered_qty",
+			"requested_qty",
+			"top_requested_reason",
+			"returned_qty",
+			"top_returned_reason",
+			"return_rate",
+		)
+		self.assertEqual(
+			tuple(by_key[self.delivery.item][f] for f in fields), (2, 1, "Wrong Item", 1, "Wrong Item", 50.0)
+		)
+		self.assertEqual(
+			tuple(by_key[pending.item][f] for f in fields), (1, 1, "Not as Described", 0, None, 0.0)
 		)
 		self.assertIn(self.delivery.item, chart["data"]["labels"])
-		_columns, rows, _message, _chart = execute({**filters, "group_by": "Reason"})
-		reasons = {row["key"]: row["returned_qty"] for row in rows}
-		self.assertGreaterEqual(reasons.get("Wrong Item", 0), 1)
+
+		_columns, rows, _message, _chart = execute({**filters, "group_by": "Customer"})
+		row = next(row for row in rows if row["key"] == self.customer)
+		self.assertEqual(
+			(
+				row["requested_qty"],
+				row["top_requested_reason"],
+				row["returned_qty"],
+				row["top_returned_reason"],
+			),
+			(1, "Wrong Item", 1, "Wrong Item"),
+		)
+
+		columns, rows, _message, _chart = execute({**filters, "group_by": "Reason"})
+		self.assertNotIn("top_requested_reason", [column["fieldname"] for column in columns])
+		reasons = {row["key"]: row for row in rows}
+		self.assertGreaterEqual(reasons["Wrong Item"]["returned_qty"], 1)
+		self.assertGreaterEqual(reasons["Not as Described"]["requested_qty"], 1)
 		with self.assertRaises(frappe.ValidationError):
 			execute({**filters, "group_by": "Colour"})

@@ -477,3 +477,141 @@ class TestAuthorizationRuleAgreement(FrappeTestCase):
 		act(manager(), order, "Release", "approved above the authorization limit")
 		self.assertEqual((order.workflow_state, order.status), ("Approved", "To Deliver"))
 		self.assertEqual(count("Sales Order", customer_order=order.name, docstatus=1), 1)
+
+
+class TestStaleForm(FrappeTestCase):
+	def test_a_second_reviewer_on_a_stale_form_hears_who_decided_and_when(self):
+		first, second = reviewer("Sales"), reviewer("Sales", key="-2")
+		order = make_order(
+			make_customer(),
+			[{"item_code": make_item(rate=100, valuation_rate=10), "qty": 1, "discount_percentage": 12}],
+			submit=True,
+		)
+		act(first, order, "Approve")
+		self.assertEqual(order.workflow_state, "Approved")
+		with acting_as(second):
+			self.assertFalse(frappe.has_permission("Customer Order", "read", order.name))
+			with self.assertRaises(AlreadyDecidedError) as caught:
+				take_action(order.name, "Approve", expected_state="Pending Sales Review")
+		message = str(caught.exception)
+		self.assertIn(frappe.utils.get_fullname(first), message)
+		decided_on = frappe.db.get_value(
+			"Order Review", {"customer_order": order.name, "stage": "Sales"}, "decided_on"
+		)
+		self.assertIn(frappe.utils.format_datetime(decided_on), message)
+		# Someone holding no role of that stage learns nothing about the order.
+		with acting_as(reviewer("Finance")), self.assertRaises(frappe.PermissionError):
+			take_action(order.name, "Approve", expected_state="Pending Sales Review")
+		self.assertEqual(count("Order Review", customer_order=order.name, decision="Approved"), 1)
+
+
+class TestDatabaseBusy(FrappeTestCase):
+	"""A deadlock inside the approval: the database rolls the whole transaction back. The order is
+	left as it was (a draft, or pending its stage) with a clear message, or the action is retried."""
+
+	def sales_order_series(self) -> str:
+		from frappe.model.naming import parse_naming_series
+
+		order = make_order(make_customer(), [{"item_code": make_item(), "qty": 1}], submit=True)
+		series = frappe.db.get_value("Sales Order", order.sales_order, "naming_series")
+		return parse_naming_series(series)
+
+	def deadlock_against(self, order_name: str, series_key: str):
+		"""Another connection takes the Sales Order naming series row (which the hand-off needs)
+		and, once this connection waits for it, the order's row (which this connection holds): a
+		deadlock. The other transaction has written many rows, so InnoDB picks this one as victim
+		(the lighter: MariaDB compares undo records and locks)."""
+		import threading
+		import time
+
+		# InnoDB writes one undo record for a bulk insert into an empty table: keep tabNote non-empty
+		# so that the other transaction's insert below weighs one undo record per row.
+		if not frappe.db.exists("Note", {"title": "OMT deadlock weight"}):
+			frappe.get_doc({"doctype": "Note", "title": "OMT deadlock weight"}).insert(
+				ignore_permissions=True
+			)
+		frappe.db.commit()
+		site, sites_path = frappe.local.site, frappe.local.sites_path
+		my_connection = frappe.db.sql("select connection_id()")[0][0]
+		holding, outcome = threading.Event(), {}
+
+		def other() -> None:
+			frappe.init(site=site, sites_path=sites_path)
+			frappe.connect()
+			try:
+				frappe.db.sql("select name from `tabSeries` where name = %s for update", series_key)
+				frappe.db.sql(
+					"""insert into `tabNote` (name, title, creation, modified, owner, modified_by)
+					select concat('omt-deadlock-', seq, '-', %s), 'weight', now(), now(), 'Administrator',
+					'Administrator' from seq_1_to_10000""",
+					frappe.generate_hash(length=8),
+				)
+				# InnoDB never picks a transaction that wrote a non-transactional table while the other
+				# did not; this side's may (Frappe logs a failed notification email to the MyISAM Error
+				# Log on a site without an email account). A row in and out of MyISAM evens that out.
+				frappe.db.sql(
+					"insert into `__global_search` (doctype, name) values ('OMT Deadlock Test', %s)",
+					series_key,
+				)
+				frappe.db.sql("delete from `__global_search` where doctype = 'OMT Deadlock Test'")
+				holding.set()
+				for _attempt in range(300):
+					# Same database user: its own connections are listed without the PROCESS privilege.
+					running = frappe.db.sql(
+						"select info from information_schema.processlist where id = %s", my_connection
+					)
+					if running and "tabSeries" in (running[0][0] or ""):
+						break
+					time.sleep(0.05)
+				else:
+					outcome["error"] = "the hand-off never waited for the naming series"
+					return
+				frappe.db.sql("select name from `tabCustomer Order` where name = %s for update", order_name)
+				outcome["survived"] = True
+			except Exception as error:
+				outcome["error"] = repr(error)
+			finally:
+				frappe.db.rollback()
+				frappe.destroy()
+
+		thread = threading.Thread(target=other)
+		thread.start()
+		self.assertTrue(holding.wait(timeout=30), "the other connection did not take its locks")
+		return thread, outcome
+
+	def test_a_deadlock_during_auto_approval_leaves_a_draft_and_says_busy(self):
+		from order_mgmt.review.actions import DatabaseBusyError
+
+		key = self.sales_order_series()
+		order = make_order(make_customer(), [{"item_code": make_item(), "qty": 1}])
+		frappe.db.commit()
+		thread, outcome = self.deadlock_against(order.name, key)
+		with acting_as(clerk()), self.assertRaises(DatabaseBusyError) as caught:
+			frappe.get_doc("Customer Order", order.name).submit()
+		thread.join(timeout=60)
+		self.assertTrue(outcome.get("survived"), outcome)
+		self.assertIn("busy", str(caught.exception))
+		self.assertEqual(frappe.db.get_value("Customer Order", order.name, "docstatus"), 0)
+		self.assertEqual(count("Sales Order", customer_order=order.name), 0)
+		self.assertEqual(count("Customer Order Hold Reason", parent=order.name), 0)
+
+	def test_a_review_decision_is_retried_after_a_deadlock_and_made_once(self):
+		key = self.sales_order_series()
+		order = make_order(
+			make_customer(),
+			[{"item_code": make_item(rate=100, valuation_rate=10), "qty": 1, "discount_percentage": 12}],
+			submit=True,
+		)
+		user = reviewer("Sales")
+		frappe.db.commit()
+		thread, outcome = self.deadlock_against(order.name, key)
+		# Nothing written in this transaction before the action (as in an API call): retried.
+		self.assertEqual(frappe.db.transaction_writes, 0)
+		with acting_as(user):
+			result = take_action(order.name, "Approve", expected_state="Pending Sales Review")
+		thread.join(timeout=60)
+		self.assertTrue(outcome.get("survived"), outcome)
+		self.assertEqual(result["workflow_state"], "Approved")
+		self.assertEqual(count("Sales Order", customer_order=order.name, docstatus=1), 1)
+		self.assertEqual(count("Order Review", customer_order=order.name, decision="Approved"), 1)
+		frappe.db.commit()

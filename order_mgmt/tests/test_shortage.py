@@ -235,6 +235,65 @@ class TestShortageDecisions(ShortageTestCase):
 		with self.assertRaises(ShortageError):
 			self.decide("Backorder")
 
+	def alternative_of_scarce(self, stock_qty: float = 10) -> str:
+		alternative = make_item(stock_qty=stock_qty)
+		frappe.get_doc(
+			{"doctype": "Item Alternative", "item_code": self.scarce, "alternative_item_code": alternative}
+		).insert()
+		return alternative
+
+	def assert_substitute_reserved_in_the_short_lines_warehouse(self, alternative: str) -> None:
+		so = frappe.get_doc("Sales Order", self.order.sales_order)
+		lines = {row.item_code: row for row in so.items}
+		self.assertEqual(lines[alternative].warehouse, lines[self.scarce].warehouse)
+		self.assertEqual(lines[alternative].qty, 2)
+		self.assertEqual(reserved_qty_by_line(so.name).get(lines[alternative].name), 2)
+		self.assertEqual(self.line().shortage_qty, 0)
+		self.assertEqual(picked(self.pick()), {self.scarce: 3, self.plenty: 2, alternative: 2})
+
+	def set_item_defaults(self, item_code: str, default_warehouse: str | None) -> None:
+		"""Through the Item (ERPNext reads item defaults from its cached document)."""
+		item = frappe.get_doc("Item", item_code)
+		item.set("item_defaults", [])
+		if default_warehouse:
+			item.append("item_defaults", {"company": company(), "default_warehouse": default_warehouse})
+		item.save()
+
+	def clear_default_warehouse(self) -> None:
+		"""No default warehouse in Stock Settings (nor the global default it keeps) for the test."""
+
+		def set_default(value):
+			frappe.db.set_single_value("Stock Settings", "default_warehouse", value)
+			frappe.db.set_default("default_warehouse", value)
+			frappe.clear_document_cache("Stock Settings", "Stock Settings")
+
+		previous = frappe.db.get_single_value("Stock Settings", "default_warehouse")
+		self.addCleanup(set_default, previous)
+		set_default(None)
+
+	def test_a_substitute_without_a_default_warehouse_takes_the_short_lines_warehouse(self):
+		alternative = self.alternative_of_scarce()
+		self.clear_default_warehouse()
+		self.set_item_defaults(alternative, None)
+		self.assertFalse(frappe.get_all("Item Default", filters={"parent": alternative}))
+		self.decide("Substitute", substitute_item=alternative)  # was: "Cannot find a default warehouse"
+		self.assert_substitute_reserved_in_the_short_lines_warehouse(alternative)
+
+	def test_a_substitute_whose_default_warehouse_is_elsewhere_is_reserved_in_the_short_lines(self):
+		from order_mgmt.tests.test_return_settlement import make_warehouse
+
+		alternative = self.alternative_of_scarce()
+		self.set_item_defaults(alternative, make_warehouse("OMT Overflow"))
+		self.decide("Substitute", substitute_item=alternative)
+		self.assert_substitute_reserved_in_the_short_lines_warehouse(alternative)
+
+	def test_a_substitute_without_stock_in_the_short_lines_warehouse_is_refused_naming_the_row(self):
+		alternative = self.alternative_of_scarce(stock_qty=1)
+		with self.assertRaisesRegex(ShortageError, f"Row #1.*{alternative}.*{warehouse()}"):
+			self.decide("Substitute", substitute_item=alternative)
+		self.assertFalse(self.line().shortage_action)
+		self.assertEqual(len(frappe.get_doc("Sales Order", self.order.sales_order).items), 2)
+
 	def test_a_substitute_must_be_an_item_alternative(self):
 		unrelated = make_item(stock_qty=10)
 		with self.assertRaisesRegex(ShortageError, "Row #1.*not an Item Alternative"):
@@ -266,6 +325,82 @@ class TestShortageDecisions(ShortageTestCase):
 		with acting_as(picker()), self.assertRaises(frappe.PermissionError):
 			decide_shortage(self.order.name, self.short_line.name, "Backorder")
 		self.assertFalse(self.line().shortage_action)
+
+
+class TestPartialShipmentRest(FrappeTestCase):
+	"""8 ordered, 5 in stock: Ship Partially, the 5 picked and delivered through the batch Pick List,
+	then the missing 3 arrive and the rest is delivered from the order."""
+
+	def setUp(self):
+		rule = frappe.db.get_value("Order Review Rule", "Stock shortage", "enabled")
+		frappe.db.set_value("Order Review Rule", "Stock shortage", "enabled", 0)
+		self.addCleanup(lambda: frappe.db.set_value("Order Review Rule", "Stock shortage", "enabled", rule))
+		self.item = make_item(stock_qty=5)
+		self.order = make_order(make_customer(), [{"item_code": self.item, "qty": 8}], submit=True)
+		with acting_as(clerk()):
+			decide_shortage(self.order.name, self.order.items[0].name, "Ship Partially")
+		with acting_as(picker()):
+			pick_list = create_pick_list([self.order.name])["pick_list"]
+			deliver_pick_list(pick_list)
+		self.assertEqual(frappe.db.get_value("Customer Order", self.order.name, "status"), "Partly Delivered")
+
+	def delivered(self) -> list[float]:
+		return sorted(
+			frappe.get_all(
+				"Stock Ledger Entry",
+				filters={"item_code": self.item, "voucher_type": "Delivery Note", "is_cancelled": 0},
+				pluck="actual_qty",
+			)
+		)
+
+	def test_the_rest_of_a_partial_shipment_is_delivered_from_the_order_once_stock_arrives(self):
+		with acting_as(picker()), self.assertRaisesRegex(PickingError, "nothing reserved to deliver"):
+			deliver_order(self.order.name)
+		receive_stock(self.item, 3)  # a Stock Entry (Material Receipt)
+		with acting_as(picker()):
+			note = deliver_order(self.order.name)  # was: ERPNext's "has been picked, please reserve…"
+		rows = frappe.get_all("Delivery Note Item", filters={"parent": note}, fields=["item_code", "qty"])
+		self.assertEqual([(row.item_code, row.qty) for row in rows], [(self.item, 3)])
+		self.assertEqual(self.delivered(), [-5, -3])
+		self.assertEqual(frappe.db.get_value("Bin", {"item_code": self.item}, "actual_qty"), 0)
+		self.assertEqual(
+			sum(
+				frappe.get_all(
+					"Stock Ledger Entry",
+					filters={"item_code": self.item, "is_cancelled": 0},
+					pluck="actual_qty",
+				)
+			),
+			0,
+		)
+		self.assertEqual(frappe.db.get_value("Sales Order", self.order.sales_order, "per_delivered"), 100)
+		self.assertEqual(frappe.db.get_value("Customer Order", self.order.name, "status"), "Delivered")
+		self.assertEqual(
+			frappe.db.get_value("Customer Order Item", self.order.items[0].name, "shortage_qty"), 0
+		)
+
+	def test_the_rest_takes_only_stock_not_reserved_for_other_orders(self):
+		receive_stock(self.item, 3)
+		other = make_order(make_customer(), [{"item_code": self.item, "qty": 2}], submit=True)
+		self.assertEqual(sum(reserved_qty_by_line(other.sales_order).values()), 2)
+		with acting_as(picker()):
+			deliver_order(self.order.name)  # Ship Partially: what is free now, 1 of the 3
+		self.assertEqual(self.delivered(), [-5, -1])
+		self.assertEqual(frappe.db.get_value("Sales Order", self.order.sales_order, "per_delivered"), 75)
+		self.assertEqual(sum(reserved_qty_by_line(other.sales_order).values()), 2)
+		self.assertEqual(frappe.db.get_value("Customer Order", self.order.name, "status"), "Partly Delivered")
+
+	def test_a_backordered_rest_waits_until_all_of_it_can_ship(self):
+		with acting_as(clerk()):
+			decide_shortage(self.order.name, self.order.items[0].name, "Backorder")
+		receive_stock(self.item, 2)
+		with acting_as(picker()), self.assertRaisesRegex(PickingError, "nothing reserved to deliver"):
+			deliver_order(self.order.name)
+		receive_stock(self.item, 1)
+		with acting_as(picker()):
+			deliver_order(self.order.name)
+		self.assertEqual(self.delivered(), [-5, -3])
+		self.assertEqual(frappe.db.get_value("Customer Order", self.order.name, "status"), "Delivered")
 
 
 class TestBackgroundPickList(FrappeTestCase):

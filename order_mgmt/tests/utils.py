@@ -22,6 +22,10 @@ def before_tests() -> None:
 	from order_mgmt.setup.install import ensure_settings_defaults
 
 	ensure_settings_defaults()
+	# The company is born above, after install-app set the modes of payment's accounts (a fresh site).
+	from order_mgmt.accounting.modes_of_payment import ensure_accounts
+
+	ensure_accounts()
 	reset_review_rules()
 	frappe.db.commit()
 

@@ -1,5 +1,6 @@
-from order_mgmt.setup.install import enable_stock_reservation
+from order_mgmt.setup.install import apply_global_settings
 
 
 def execute():
-	enable_stock_reservation()
+	"""Sites installed before stock reservation: the global settings install applies (once)."""
+	apply_global_settings()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from frappe import _
 from frappe.model.document import Document
 
+from order_mgmt import server_owned
 from order_mgmt.erpnext_bridge.sales_order import price_order
 from order_mgmt.erpnext_bridge.stock_reservation import lock_stock_of_order
 from order_mgmt.orders import cancellation, intake
@@ -95,22 +96,68 @@ class CustomerOrder(Document):
 		workflow_state: DF.Link | None
 	# end: auto-generated types
 
+	server_owned_fields = (
+		"sales_order",
+		"status",
+		"workflow_state",
+		"review_decision",
+		"reviewed_by",
+		"reviewed_on",
+		"review_comment",
+		"review_route",
+		"current_review_stage",
+		"following_review_stage",
+		"credit_limit",
+		"credit_exposure",
+		"hold_reasons",
+		"duplicate_key",
+		"has_shortage",
+		"paid_amount",
+		"outstanding_amount",
+		"payment_status",
+		"per_delivered",
+		"per_billed",
+		"cancellation_reason",
+	)
+	"""Written by the app only (order_mgmt.server_owned): whatever a client sends for them is discarded."""
+
+	def __init__(self, *args, **kwargs):
+		super().__init__(*args, **kwargs)
+		intake.check_constructed(self, args, kwargs)
+
+	def extend(self, key, value):
+		intake.check_table_value(self, key, value)
+		super().extend(key, value)
+
+	def before_insert(self):
+		intake.validate_naming_series(self)
+
 	def check_if_latest(self):
 		"""Take this app's locks (customer, then the Bins of the order's stock) before Frappe locks the
 		order's own rows, which also locks index gaps of shared child tables (Sales Taxes and Charges)
 		that a concurrent Sales Order insert needs: concurrent submits and approvals of orders for one
 		customer or the same stock then queue instead of deadlocking."""
+		server_owned.check_docstatus(self)
 		if self.docstatus in (1, 2) and self.customer:
 			intake.lock_customer(self.customer)
 			lock_stock_of_order(self)
 		super().check_if_latest()
 
+	def before_validate(self):
+		server_owned.enforce(self)
+
 	def validate(self):
+		intake.coerce_input(self)
 		intake.validate_customer(self)
+		intake.validate_company(self)
 		intake.validate_has_items(self)
+		intake.validate_date_window(self)
 		intake.validate_items(self)
 		intake.validate_dates(self)
+		intake.validate_uoms(self)
 		self.set_prices_and_totals()
+		intake.sanitize_free_text(self)
+		intake.validate_warehouses(self)
 		intake.validate_whole_number_quantities(self)
 		intake.validate_minimum_rates(self)
 		intake.set_default_priority(self)
@@ -128,8 +175,8 @@ class CustomerOrder(Document):
 
 	def set_review_route(self):
 		"""Which review stages the order needs, kept current while it is a draft (the workflow's
-		transition conditions read it)."""
-		if self.docstatus == 0:
+		transition conditions read it) and decided again on submit, from the lines as submitted."""
+		if self.docstatus == 0 or getattr(self, "_action", None) == "submit":
 			facts.compute_route(self)
 
 	def before_submit(self):
@@ -140,13 +187,17 @@ class CustomerOrder(Document):
 		workflow.on_submit(self)
 
 	def before_update_after_submit(self):
+		server_owned.enforce(self)
+		intake.sanitize_free_text(self)
 		workflow.before_update_after_submit(self)
 
 	def on_update_after_submit(self):
 		workflow.on_update_after_submit(self)
 
 	def before_cancel(self):
+		server_owned.enforce(self)
 		cancellation.validate_cancellation(self)
+		intake.sanitize_free_text(self)
 		self.status = order_status.CANCELLED
 
 	def on_cancel(self):

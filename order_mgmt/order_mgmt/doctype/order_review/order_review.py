@@ -5,6 +5,8 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from order_mgmt import server_owned
+
 
 class OrderReviewLockedError(frappe.ValidationError):
 	pass
@@ -12,6 +14,9 @@ class OrderReviewLockedError(frappe.ValidationError):
 
 class OrderReview(Document):
 	"""One stage's review of a Customer Order: pending until decided, then never edited again."""
+
+	def before_validate(self):
+		server_owned.refuse_unless_app_write(self)  # written only by order_mgmt.review.workflow
 
 	def validate(self):
 		self.validate_not_decided_before()

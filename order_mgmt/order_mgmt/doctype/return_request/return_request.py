@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from frappe.model.document import Document
 
+from order_mgmt import server_owned
+from order_mgmt.orders import intake
 from order_mgmt.returns import review, settlement, validation
 from order_mgmt.returns.deliveries import delivered_lines
 
@@ -59,7 +61,39 @@ class ReturnRequest(Document):
 		workflow_state: DF.Link | None
 	# end: auto-generated types
 
+	server_owned_fields = (
+		"status",
+		"workflow_state",
+		"reviews",
+		"sales_invoice",
+		"return_delivery_note",
+		"credit_note",
+		"refund_payment_entry",
+		"replacement_order",
+	)
+	"""Written by the app only (order_mgmt.server_owned): whatever a client sends for them is discarded."""
+
+	def __init__(self, *args, **kwargs):
+		super().__init__(*args, **kwargs)
+		intake.check_constructed(self, args, kwargs)
+
+	def extend(self, key, value):
+		intake.check_table_value(self, key, value)
+		super().extend(key, value)
+
+	def before_insert(self):
+		intake.validate_naming_series(self)
+
+	def check_if_latest(self):
+		server_owned.check_docstatus(self)
+		super().check_if_latest()
+
+	def before_validate(self):
+		server_owned.enforce(self)
+
 	def validate(self):
+		intake.coerce_input(self)
+		intake.sanitize_free_text(self)
 		order = validation.validate_customer_order(self)
 		validation.validate_posting_date(self)
 		submitting = self.docstatus == 1
@@ -78,6 +112,8 @@ class ReturnRequest(Document):
 		review.before_submit(self)
 
 	def before_update_after_submit(self):
+		server_owned.enforce(self)
+		intake.sanitize_free_text(self)
 		review.before_update_after_submit(self)
 
 	def on_update_after_submit(self):
@@ -87,4 +123,6 @@ class ReturnRequest(Document):
 		settlement.notify_customer(self, self.workflow_state)
 
 	def before_cancel(self):
+		server_owned.enforce(self)
+		intake.sanitize_free_text(self)
 		review.before_cancel(self)

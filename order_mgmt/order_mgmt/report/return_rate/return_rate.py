@@ -1,9 +1,14 @@
 # Copyright (c) 2026, order_mgmt contributors
 # For license information, please see license.txt
 
-"""Return rate per item, customer or item group: quantities delivered on ERPNext's Delivery Notes in
-the period against quantities that came back on return Delivery Notes in the period, and the most
-frequent return reason from the Return Requests."""
+"""Return rate per item, customer, item group or reason, requested and received side by side:
+- delivered and returned: quantities on ERPNext's Delivery Notes and return Delivery Notes posted in
+  the period; the return rate is returned against delivered;
+- requested: the lines of Return Requests filed in the period (submitted, not rejected), with their
+  most frequent reason;
+- the top returned reason: from the requests whose goods came back on a return Delivery Note posted
+  in the period.
+The queries gather rows; the pure functions in order_mgmt/returns/rates.py aggregate them."""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ from frappe import _
 from frappe.query_builder.functions import Abs, Sum
 from frappe.utils import flt
 
-from order_mgmt.returns.rates import rate_rows
+from order_mgmt.returns import rates
+from order_mgmt.returns.status import REJECTED
 
 GROUP_FIELDS = {"Item": "item_code", "Customer": "customer", "Item Group": "item_group"}
 REASON = "Reason"
@@ -27,54 +33,53 @@ def execute(filters: dict | None = None):
 		data = reason_rows(filters)
 	else:
 		delivered, returned = quantities(filters, group_by)
-		data = rate_rows(delivered, returned, top_reasons(filters, group_by))
+		requested_lines = request_lines(filters, group_by, received=False)
+		received_lines = request_lines(filters, group_by, received=True)
+		data = rates.rate_rows(
+			delivered,
+			returned,
+			requested=totals(requested_lines),
+			requested_reasons=rates.top_reasons(requested_lines),
+			returned_reasons=rates.top_reasons(received_lines),
+		)
 	return columns(group_by), data, None, chart(data)
 
 
 def reason_rows(filters) -> list[dict]:
-	"""Per reason: what came back for it (requests whose goods were received) against everything
+	"""Per reason: requested, and came back (requests whose goods were received), against everything
 	delivered in the period."""
 	delivered, _returned = quantities(filters, "Item")
-	total_delivered = sum(delivered.values())
-	request, line = frappe.qb.DocType("Return Request"), frappe.qb.DocType("Return Request Item")
-	returned = dict(
-		(
-			frappe.qb.from_(line)
-			.join(request)
-			.on(request.name == line.parent)
-			.select(line.reason, Sum(line.qty))
-			.where(
-				(request.docstatus == 1)
-				& (request.company == filters.company)
-				& (request.posting_date >= filters.from_date)
-				& (request.posting_date <= filters.to_date)
-				& request.return_delivery_note.isnotnull()
-			)
-			.groupby(line.reason)
-		).run()
+	return rates.reason_rows(
+		sum(delivered.values()),
+		requested=totals(request_lines(filters, REASON, received=False)),
+		returned=totals(request_lines(filters, REASON, received=True)),
 	)
-	return rate_rows(
-		{reason: total_delivered for reason in returned}, {k: flt(v) for k, v in returned.items()}
-	)
+
+
+def totals(lines: list[tuple]) -> dict[str, float]:
+	result: dict[str, float] = {}
+	for key, _reason, qty in lines:
+		result[key] = result.get(key, 0.0) + flt(qty)
+	return result
 
 
 def columns(group_by: str) -> list[dict]:
 	link = {"Item": "Item", "Customer": "Customer", "Item Group": "Item Group", REASON: "Return Reason"}[
 		group_by
 	]
-	return [
+	reason = {"fieldtype": "Link", "options": "Return Reason", "width": 180}
+	result = [
 		{"fieldname": "key", "label": _(group_by), "fieldtype": "Link", "options": link, "width": 200},
-		{"fieldname": "delivered_qty", "label": _("Delivered Qty"), "fieldtype": "Float", "width": 130},
-		{"fieldname": "returned_qty", "label": _("Returned Qty"), "fieldtype": "Float", "width": 130},
+		{"fieldname": "delivered_qty", "label": _("Delivered Qty"), "fieldtype": "Float", "width": 120},
+		{"fieldname": "requested_qty", "label": _("Requested Qty"), "fieldtype": "Float", "width": 120},
+		{"fieldname": "top_requested_reason", "label": _("Top Requested Reason"), **reason},
+		{"fieldname": "returned_qty", "label": _("Returned Qty"), "fieldtype": "Float", "width": 120},
+		{"fieldname": "top_returned_reason", "label": _("Top Returned Reason"), **reason},
 		{"fieldname": "return_rate", "label": _("Return Rate (%)"), "fieldtype": "Percent", "width": 130},
-		{
-			"fieldname": "top_reason",
-			"label": _("Top Return Reason"),
-			"fieldtype": "Link",
-			"options": "Return Reason",
-			"width": 180,
-		},
 	]
+	if group_by == REASON:
+		result = [c for c in result if c["fieldname"] not in ("top_requested_reason", "top_returned_reason")]
+	return result
 
 
 def quantities(filters, group_by: str) -> tuple[dict[str, float], dict[str, float]]:
@@ -98,46 +103,61 @@ def quantities(filters, group_by: str) -> tuple[dict[str, float], dict[str, floa
 	return delivered, returned
 
 
-def top_reasons(filters, group_by: str) -> dict[str, str]:
+def request_lines(filters, group_by: str, received: bool) -> list[tuple]:
+	"""(key, reason, qty) of Return Request lines: filed in the period (not rejected), or — with
+	`received` — whose goods came back on a return Delivery Note posted in the period."""
 	request, line = frappe.qb.DocType("Return Request"), frappe.qb.DocType("Return Request Item")
-	if group_by == "Customer":
-		key = request.customer
-	elif group_by == "Item":
-		key = line.item_code
-	else:
-		item = frappe.qb.DocType("Item")
-		key = item.item_group
+	item = frappe.qb.DocType("Item")
+	key = {
+		"Customer": request.customer,
+		"Item": line.item_code,
+		"Item Group": item.item_group,
+		REASON: line.reason,
+	}[group_by]
 	query = (
 		frappe.qb.from_(line)
 		.join(request)
 		.on(request.name == line.parent)
 		.select(key, line.reason, Sum(line.qty))
-		.where(
-			(request.docstatus == 1)
-			& (request.company == filters.company)
-			& (request.posting_date >= filters.from_date)
-			& (request.posting_date <= filters.to_date)
-			& (request.status.notin(["Rejected", "Cancelled"]))
-		)
+		.where((request.docstatus == 1) & (request.company == filters.company))
 		.groupby(key, line.reason)
 	)
 	if group_by == "Item Group":
 		query = query.join(item).on(item.name == line.item_code)
-	best: dict[str, tuple[float, str]] = {}
-	for k, reason, qty in query.run():
-		if k not in best or flt(qty) > best[k][0]:
-			best[k] = (flt(qty), reason)
-	return {k: reason for k, (_qty, reason) in best.items()}
+	if received:
+		note = frappe.qb.DocType("Delivery Note")
+		query = (
+			query.join(note)
+			.on(note.name == request.return_delivery_note)
+			.where(
+				(note.docstatus == 1)
+				& (note.posting_date >= filters.from_date)
+				& (note.posting_date <= filters.to_date)
+			)
+		)
+	else:
+		query = query.where(
+			(request.posting_date >= filters.from_date)
+			& (request.posting_date <= filters.to_date)
+			& (request.status != REJECTED)
+		)
+	return [(k, reason, flt(qty)) for k, reason, qty in query.run()]
 
 
 def chart(data: list[dict]) -> dict | None:
-	top = sorted((row for row in data if row["returned_qty"]), key=lambda row: -row["return_rate"])[:10]
+	top = sorted(
+		(row for row in data if row["returned_qty"] or row["requested_qty"]),
+		key=lambda row: (-row["return_rate"], -row["requested_qty"]),
+	)[:10]
 	if not top:
 		return None
 	return {
 		"data": {
 			"labels": [row["key"] for row in top],
-			"datasets": [{"name": _("Return Rate (%)"), "values": [row["return_rate"] for row in top]}],
+			"datasets": [
+				{"name": _("Requested Qty"), "values": [row["requested_qty"] for row in top]},
+				{"name": _("Returned Qty"), "values": [row["returned_qty"] for row in top]},
+			],
 		},
 		"type": "bar",
 	}
