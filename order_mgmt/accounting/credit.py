@@ -97,12 +97,16 @@ def finance_approval_covers_credit_limit(so: SalesOrder, order_name: str, approv
 	def check_with_finance_approval() -> None:
 		try:
 			erpnext_check()
-		except frappe.ValidationError as error:
+		except frappe.ValidationError:
 			frappe.clear_last_message()
 			so.add_comment(
 				"Comment",
 				_("{0} — submitted on the credit approval of {1} for {2}").format(
-					frappe.utils.strip_html(str(error).split("<br>")[0]).strip(), approver, order_name
+					# Not ERPNext's message: it names the outstanding and the limit, and whoever reads
+					# the Sales Order reads its comments (credit figures are permlevel 1 on the order).
+					_("Credit limit has been crossed for customer {0}").format(so.customer),
+					approver,
+					order_name,
 				),
 			)
 

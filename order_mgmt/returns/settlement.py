@@ -4,17 +4,28 @@
   Delivery Note, for the requested lines only, into the returns warehouse (setting) — or the
   damaged-goods warehouse for lines returned Damaged or Defective; without those settings, back
   into the warehouse they left.
-- Refund: a credit note (ERPNext's Sales Invoice `make_sales_return` against the order's invoice,
-  without stock: the goods came back on the return Delivery Note). If the invoice is still unpaid
-  by at least that much, the credit note reduces it; otherwise it stands on its own and a refund
-  Payment Entry (ERPNext's `get_payment_entry` on the credit note) pays the customer back, at most
-  what was paid.
-- Store Credit: the credit note stands on its own, unallocated, for future invoices.
-- Exchange: a credit note as for store credit, and a replacement Customer Order for the returned
-  items at their original rates, which goes through the normal review (auto-approval by policy).
+- Every resolution credits the goods with a credit note (ERPNext's Sales Invoice `make_sales_return`
+  against the order's invoice, without stock: the goods came back on the return Delivery Note), and
+  the credit first settles what the customer still owes on the order's invoices (the split is the
+  pure `returns/credit_split.py`):
+  - when the credited invoice still owes at least the credit, the credit note simply reduces it
+    (`update_outstanding_for_self` = 0, ERPNext's plain return against an invoice);
+  - otherwise the credit note stands on its own (ERPNext insists) and ERPNext's Payment
+    Reconciliation applies as much of it as is owed to the order's open invoices — the credited one
+    first, then the oldest — the route ERPNext's own message names for this case.
+- Refund: only what is left after settling is paid back, with a refund Payment Entry (ERPNext's
+  `get_payment_entry` on the credit note, the way the customer paid), and never more than was paid
+  towards the order (less earlier refunds). Invoice 1,000, paid 600, 500 returned: 400 settles the
+  invoice, 100 is refunded.
+- Store Credit: what is left after settling stays on the credit note, unallocated, for future
+  invoices.
+- Exchange: a credit as for store credit, and a replacement Customer Order for the returned items at
+  their original rates, which goes through the normal review (auto-approval by policy).
 """
 
 from __future__ import annotations
+
+from contextlib import contextmanager
 
 import frappe
 from erpnext.accounts.doctype.payment_entry.payment_entry import get_payment_entry
@@ -24,11 +35,15 @@ from erpnext.stock.doctype.delivery_note.delivery_note import make_sales_return 
 from frappe import _
 from frappe.utils import flt, nowdate
 
-from order_mgmt.accounting.payments import invoices_of
+from order_mgmt.accounting.payments import invoices_of, refundable
+from order_mgmt.returns.credit_split import settle_invoices, split_credit
 from order_mgmt.settings import get_settings
 from order_mgmt.utils import acting_as, email_customer
 
 DAMAGED_CONDITIONS = ("Damaged", "Defective")
+
+
+TOLERANCE = 0.005
 
 
 class SettlementError(frappe.ValidationError):
@@ -166,17 +181,85 @@ def credit(request, refund: bool) -> str:
 		note.set("items", kept)
 		note.update_stock = 0  # the goods came back on the return Delivery Note
 		note.return_request = request.name
-		outstanding = flt(frappe.db.get_value("Sales Invoice", invoice, "outstanding_amount"))
 		note.run_method("calculate_taxes_and_totals")
 		amount = abs(flt(note.rounded_total) or flt(note.grand_total))
-		# Reduce what the customer still owes when that covers it; otherwise the credit stands alone.
-		note.update_outstanding_for_self = 0 if refund and outstanding >= amount else 1
-		note.insert()
-		note.submit()
+		owed = _open_invoices(request, invoice)
+		sales_order = frappe.db.get_value("Customer Order", request.customer_order, "sales_order")
+		split = split_credit(
+			amount,
+			owed=sum(outstanding for _name, outstanding in owed),
+			paid=refundable(sales_order) if refund and sales_order else 0,
+			refund=refund,
+		)
+		# ERPNext's plain return reduces its own invoice when that still owes the whole credit;
+		# otherwise the credit note stands alone (ERPNext insists) and is reconciled with what is owed.
+		note.update_outstanding_for_self = 0 if dict(owed).get(invoice, 0) >= amount else 1
+		with _quiet():  # ERPNext's hints to reconcile by hand: done here, right below
+			note.insert()
+			note.submit()
+			if note.update_outstanding_for_self:
+				for target, part in settle_invoices(split.settle, owed):
+					_reconcile(note, target, part)
 		request.db_set("credit_note", note.name, update_modified=False)
-		if refund and note.update_outstanding_for_self:
-			request.db_set("refund_payment_entry", _refund(note, invoice, amount), update_modified=False)
+		if split.refund > TOLERANCE:
+			request.db_set(
+				"refund_payment_entry", _refund(note, invoice, split.refund), update_modified=False
+			)
 	return note.name
+
+
+def _open_invoices(request, credited: str) -> list[tuple[str, float]]:
+	"""The order's invoices that are still owed (name, outstanding): the credited one first, then
+	the oldest. Read under a lock, as the credit is decided by them."""
+	sales_order = frappe.db.get_value("Customer Order", request.customer_order, "sales_order")
+	names = [credited] + [
+		name for name in (invoices_of(sales_order) if sales_order else []) if name != credited
+	]
+	si = frappe.qb.DocType("Sales Invoice")
+	outstanding = dict(
+		frappe.qb.from_(si)
+		.select(si.name, si.outstanding_amount)
+		.where(si.name.isin(names) & (si.docstatus == 1))
+		.for_update()
+		.run()
+	)
+	return [(name, flt(outstanding[name])) for name in names if flt(outstanding.get(name)) > TOLERANCE]
+
+
+def _reconcile(note, invoice: str, amount: float) -> None:
+	"""Apply `amount` of a standalone credit note to `invoice` with ERPNext's Payment Reconciliation
+	(it posts a Credit Note journal entry between the two on the receivable account)."""
+	reconciliation = frappe.new_doc("Payment Reconciliation")
+	reconciliation.update(
+		{
+			"company": note.company,
+			"party_type": "Customer",
+			"party": note.customer,
+			"receivable_payable_account": note.debit_to,
+			"payment_name": note.name,
+			"invoice_name": invoice,
+		}
+	)
+	reconciliation.get_unreconciled_entries()
+	payments = [row.as_dict() for row in reconciliation.payments if row.reference_name == note.name]
+	invoices = [row.as_dict() for row in reconciliation.invoices if row.invoice_number == invoice]
+	if not payments or not invoices:
+		frappe.throw(
+			_("Credit note {0} could not be set against Sales Invoice {1}").format(note.name, invoice),
+			SettlementError,
+		)
+	reconciliation.allocate_entries(frappe._dict(payments=payments, invoices=invoices))
+	for row in reconciliation.allocation:
+		row.allocated_amount = min(flt(row.allocated_amount), amount)
+	reconciliation.reconcile()
+
+
+@contextmanager
+def _quiet():
+	"""Drop the messages ERPNext prints (msgprint) inside the block; errors still raise."""
+	before = len(frappe.local.message_log)
+	yield
+	del frappe.local.message_log[before:]
 
 
 def _invoice_of(request) -> str | None:
@@ -186,14 +269,8 @@ def _invoice_of(request) -> str | None:
 	return invoices[-1] if invoices else None
 
 
-def _refund(note, invoice: str, amount: float) -> str | None:
-	values = frappe.db.get_value(
-		"Sales Invoice", invoice, ["grand_total", "rounded_total", "outstanding_amount"], as_dict=True
-	)
-	paid = (flt(values.rounded_total) or flt(values.grand_total)) - flt(values.outstanding_amount)
-	refund = min(amount, paid)
-	if refund <= 0.005:
-		return None
+def _refund(note, invoice: str, refund: float) -> str:
+	"""Pay `refund` back on the credit note with a refund Payment Entry."""
 	mode = _refund_mode(invoice)
 	account = get_bank_cash_account(mode, note.company)["account"]
 	# A credit note's outstanding is negative: ERPNext pays out what is asked as a negative amount.

@@ -8,6 +8,9 @@ The rule (issue 11, item 4): the credit note first settles what is owed on the o
 the rest is refunded, never more than was paid. Invoice 1,000, paid 600, 500 returned for a refund:
 400 settles the invoice, 100 is refunded, the customer's balance is 0.
 
+One more case: two invoices of one order, the credited one paid, the other still owed — the credit
+settles the other (ERPNext's Payment Reconciliation), nothing is refunded.
+
 Each case is one line of 2 units, 1 returned: the credit C is half the invoice total T (taxes as the
 site's defaults make them). The paid shares are those of the 1,000/600/500 example."""
 

@@ -323,6 +323,8 @@ class TestReturnReview(FrappeTestCase):
 
 	def test_the_creator_may_not_review_their_own_request(self):
 		clerk_and_reviewer = role_user("rr-clerk-reviewer", ["Order Clerk", "Sales Reviewer"])
+		# A return is filed for an order its user may read: here as the customer's account manager.
+		frappe.db.set_value("Customer", self.delivery.customer, "account_manager", clerk_and_reviewer)
 		request = make_request(self.delivery, [{"qty": 1}], submit=True, as_user=clerk_and_reviewer)
 		with self.assertRaises(FourEyesError):
 			decide(clerk_and_reviewer, request, "Approve")

@@ -516,11 +516,12 @@ class TestDatabaseBusy(FrappeTestCase):
 		series = frappe.db.get_value("Sales Order", order.sales_order, "naming_series")
 		return parse_naming_series(series)
 
-	def deadlock_against(self, order_name: str, series_key: str):
+	def deadlock_against(self, order_name: str, series_key: str, deadlock: bool = True):
 		"""Another connection takes the Sales Order naming series row (which the hand-off needs)
 		and, once this connection waits for it, the order's row (which this connection holds): a
 		deadlock. The other transaction has written many rows, so InnoDB picks this one as victim
-		(the lighter: MariaDB compares undo records and locks)."""
+		(the lighter: MariaDB compares undo records and locks). `deadlock=False`: it only holds the
+		series row until this connection's wait times out."""
 		import threading
 		import time
 
@@ -535,36 +536,46 @@ class TestDatabaseBusy(FrappeTestCase):
 		my_connection = frappe.db.sql("select connection_id()")[0][0]
 		holding, outcome = threading.Event(), {}
 
+		def waits(expected: bool) -> bool:
+			"""Until this connection waits (or no longer waits) for the naming series row."""
+			for _attempt in range(400):
+				# Same database user: its own connections are listed without the PROCESS privilege.
+				running = frappe.db.sql(
+					"select info from information_schema.processlist where id = %s", my_connection
+				)
+				if ("tabSeries" in ((running and running[0][0]) or "")) == expected:
+					return True
+				time.sleep(0.05)
+			return False
+
 		def other() -> None:
 			frappe.init(site=site, sites_path=sites_path)
 			frappe.connect()
 			try:
 				frappe.db.sql("select name from `tabSeries` where name = %s for update", series_key)
-				frappe.db.sql(
-					"""insert into `tabNote` (name, title, creation, modified, owner, modified_by)
-					select concat('omt-deadlock-', seq, '-', %s), 'weight', now(), now(), 'Administrator',
-					'Administrator' from seq_1_to_10000""",
-					frappe.generate_hash(length=8),
-				)
-				# InnoDB never picks a transaction that wrote a non-transactional table while the other
-				# did not; this side's may (Frappe logs a failed notification email to the MyISAM Error
-				# Log on a site without an email account). A row in and out of MyISAM evens that out.
-				frappe.db.sql(
-					"insert into `__global_search` (doctype, name) values ('OMT Deadlock Test', %s)",
-					series_key,
-				)
-				frappe.db.sql("delete from `__global_search` where doctype = 'OMT Deadlock Test'")
-				holding.set()
-				for _attempt in range(300):
-					# Same database user: its own connections are listed without the PROCESS privilege.
-					running = frappe.db.sql(
-						"select info from information_schema.processlist where id = %s", my_connection
-					)
-					if running and "tabSeries" in (running[0][0] or ""):
-						break
-					time.sleep(0.05)
+				if not deadlock:
+					holding.set()
 				else:
+					frappe.db.sql(
+						"""insert into `tabNote` (name, title, creation, modified, owner, modified_by)
+						select concat('omt-deadlock-', seq, '-', %s), 'weight', now(), now(), 'Administrator',
+						'Administrator' from seq_1_to_10000""",
+						frappe.generate_hash(length=8),
+					)
+					# InnoDB never picks a transaction that wrote a non-transactional table while the other
+					# did not; this side's may (Frappe logs a failed notification email to the MyISAM Error
+					# Log on a site without an email account). A row in and out of MyISAM evens that out.
+					frappe.db.sql(
+						"insert into `__global_search` (doctype, name) values ('OMT Deadlock Test', %s)",
+						series_key,
+					)
+					frappe.db.sql("delete from `__global_search` where doctype = 'OMT Deadlock Test'")
+					holding.set()
+				if not waits(True):
 					outcome["error"] = "the hand-off never waited for the naming series"
+					return
+				if not deadlock:
+					outcome["held"] = waits(False)
 					return
 				frappe.db.sql("select name from `tabCustomer Order` where name = %s for update", order_name)
 				outcome["survived"] = True
@@ -594,6 +605,28 @@ class TestDatabaseBusy(FrappeTestCase):
 		self.assertEqual(frappe.db.get_value("Customer Order", order.name, "docstatus"), 0)
 		self.assertEqual(count("Sales Order", customer_order=order.name), 0)
 		self.assertEqual(count("Customer Order Hold Reason", parent=order.name), 0)
+
+	def test_a_lock_wait_timeout_during_auto_approval_says_busy_and_approves_nothing(self):
+		from order_mgmt.review.actions import DatabaseBusyError
+
+		key = self.sales_order_series()
+		order = make_order(make_customer(), [{"item_code": make_item(), "qty": 1}])
+		user = clerk()
+		frappe.db.commit()
+		thread, outcome = self.deadlock_against(order.name, key, deadlock=False)
+		frappe.db.sql("set session innodb_lock_wait_timeout = 2")
+		try:
+			with acting_as(user), self.assertRaises(DatabaseBusyError) as caught:
+				frappe.get_doc("Customer Order", order.name).submit()
+		finally:
+			frappe.db.sql("set session innodb_lock_wait_timeout = default")
+		thread.join(timeout=60)
+		self.assertTrue(outcome.get("held"), outcome)
+		self.assertIsInstance(caught.exception.__cause__, frappe.QueryTimeoutError)
+		self.assertFalse(frappe.db.get_value("Customer Order", order.name, "sales_order"))
+		frappe.db.rollback()  # as the request that failed would
+		self.assertEqual(frappe.db.get_value("Customer Order", order.name, "docstatus"), 0)
+		self.assertEqual(count("Sales Order", customer_order=order.name), 0)
 
 	def test_a_review_decision_is_retried_after_a_deadlock_and_made_once(self):
 		key = self.sales_order_series()

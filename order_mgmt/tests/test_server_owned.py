@@ -263,6 +263,14 @@ class TestCustomerOrderOwnedFields(FrappeTestCase):
 		self.assertIn("draft", str(refused.exception))
 		self.assertEqual(count("Customer Order", customer=customer), 0)
 
+		draft = make_order(customer, [{"item_code": make_item(), "qty": 1}])
+		with acting_as(clerk()):
+			doc = frappe.client.get("Customer Order", draft.name)
+			with self.assertRaises(ServerOwnedError) as refused:
+				frappe.client.save({**doc, "docstatus": 7})
+		self.assertIn("docstatus must be 0", str(refused.exception))
+		self.assertEqual(frappe.db.get_value("Customer Order", draft.name, "docstatus"), 0)
+
 
 class TestReturnRequestOwnedFields(FrappeTestCase):
 	def test_review_rows_sent_by_the_clerk_do_not_count_as_approvals(self):
