@@ -28,7 +28,8 @@ Two more rules hold for every write, the app's own included:
 New documents start as drafts (`check_docstatus`, from `check_if_latest`, which Frappe calls
 before anything else on insert): inserting with docstatus 1 or 2 would skip what a draft goes
 through first (review routing). DocTypes written only by the app (Order Review) refuse every
-write outside `writing()` (`refuse_unless_app_write`).
+write outside `writing()` (`refuse_unless_app_write`), and a child row is never saved on its own,
+only with its document (`RowSavedWithItsDocument`, the child controllers' mixin).
 """
 
 from __future__ import annotations
@@ -129,6 +130,34 @@ def refuse_unless_app_write(doc) -> None:
 		ServerOwnedError,
 		title=_("Not Permitted"),
 	)
+
+
+def refuse_row_saved_alone(row) -> None:
+	"""A row is saved with its document (which enforces the rules above), never on its own: PUT/POST
+	/api/resource/<child DocType> saves the row by itself."""
+	if is_app_write(row):
+		return
+	frappe.throw(
+		_("A {0} row is saved with its {1}, not on its own").format(
+			_(row.doctype), _(row.get("parenttype") or "document")
+		),
+		ServerOwnedError,
+		title=_("Not Permitted"),
+	)
+
+
+class RowSavedWithItsDocument:
+	"""Mixin for the app's child controllers: refuses a row saved on its own, whatever the action (a
+	row of a submitted document is saved as an update after submit)."""
+
+	def before_validate(self):
+		refuse_row_saved_alone(self)
+
+	def before_update_after_submit(self):
+		refuse_row_saved_alone(self)
+
+	def before_cancel(self):
+		refuse_row_saved_alone(self)
 
 
 # --- the rules ----------------------------------------------------------------------------------

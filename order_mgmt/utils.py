@@ -31,6 +31,7 @@ def email_customer(doc, recipient: str, subject: str, lines: list[str], unsent_n
 	since the step could not be saved anyway."""
 	savepoint = "om_customer_email"
 	frappe.db.savepoint(savepoint)
+	messages = len(frappe.local.message_log)
 	try:
 		frappe.sendmail(
 			recipients=[recipient],
@@ -44,7 +45,7 @@ def email_customer(doc, recipient: str, subject: str, lines: list[str], unsent_n
 			frappe.db.rollback(save_point=savepoint)
 		except Exception:
 			raise error from None
-		frappe.clear_last_message()
+		del frappe.local.message_log[messages:]  # Frappe's own popup about the failure, if any
 		log = frappe.log_error(
 			title=_("Customer email to {0} not sent").format(recipient),
 			reference_doctype=doc.doctype,

@@ -39,6 +39,7 @@ class InvalidInputError(frappe.ValidationError):
 FUTURE_YEARS = 5
 """How far ahead an order or delivery date may lie."""
 
+STANDARD_INT_FIELDS = ("docstatus", "idx")
 NUMBER_FIELDTYPES = ("Float", "Currency", "Percent")
 TEXT_FIELDTYPES = ("Data", "Small Text", "Text", "Long Text", "Text Editor", "Link", "Select", "Dynamic Link")
 NUMBER_BOUNDS = {
@@ -164,13 +165,26 @@ def sanitize_free_text(doc) -> None:
 def check_constructed(doc, args: tuple, kwargs: dict) -> None:
 	"""On a document built from a client's values (not loaded from the database), before Frappe's own
 	steps run: remember whether it came with a company (before Frappe's defaults fill in the user's),
-	and refuse link fields that are not text, which Frappe's link validation would otherwise read as
-	filters and resolve to whatever document matches."""
+	refuse a docstatus or row idx that is not a whole number (Frappe casts them with int() first), and
+	link fields that are not text, which Frappe's link validation would otherwise read as filters and
+	resolve to whatever document matches."""
 	if not (kwargs or (args and isinstance(args[0], dict))):
 		return
 	doc.flags.company_sent = bool(doc.get("company"))
 	problems = []
 	for row in [doc, *doc.get_all_children()]:
+		for fieldname in STANDARD_INT_FIELDS:  # Frappe casts these with int() before any hook runs
+			value = row.__dict__.get(fieldname)
+			if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+				continue
+			try:
+				row.__dict__[fieldname] = coercion.to_int(value)
+			except CoercionError as error:
+				where = fieldname
+				if row.get("parentfield"):  # the row's place in its table: its idx may be the bad value
+					position = (doc.get(row.parentfield) or []).index(row) + 1
+					where = _("Row {0}: {1}").format(position, fieldname)
+				problems.append(coercion_message(where, error, value))
 		for df in row.meta.get_link_fields() + row.meta.get("fields", {"fieldtype": "Dynamic Link"}):
 			value = row.get(df.fieldname)
 			if value is None:

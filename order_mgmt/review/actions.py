@@ -49,7 +49,7 @@ def atomic(name: str, busy_message: str | None = None):
 				raise
 			frappe.db.rollback()  # the database ended the transaction: end it here too
 			if isinstance(error, DatabaseBusyError):
-				raise
+				raise error from error.__cause__  # an inner atomic's, already said
 			raise_busy(busy_message, error)
 		if isinstance(error, BUSY_ERRORS):
 			raise_busy(busy_message, error)

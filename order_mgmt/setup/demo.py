@@ -299,8 +299,6 @@ def _make_more_demo_orders(company, warehouse) -> None:
 	Delivered — each made once (also on a demo site made before they were added)."""
 	from erpnext.selling.doctype.sales_order.sales_order import make_delivery_note
 
-	from order_mgmt.orders.cancellation import cancel_order
-
 	_ensure_users()
 
 	def missing(note: str) -> bool:
@@ -323,9 +321,8 @@ def _make_more_demo_orders(company, warehouse) -> None:
 		cancelled = _order(
 			"Shanghai Teahouse Ltd.", company, warehouse, [("OM-MUG-01", 4, {})], note, submit=True
 		)
-		if cancelled.docstatus == 1 and cancelled.sales_order:
-			with acting_as(MANAGER):
-				cancel_order(cancelled.name, "The customer ordered through another channel")
+		if cancelled.workflow_state == "Approved":
+			_act(MANAGER, cancelled, "Cancel", "The customer ordered through another channel")
 
 	note = "partly delivered: the tea has shipped, the mugs follow"
 	if missing(note):

@@ -285,3 +285,34 @@ class TestCreditApprovalLeavesNoFigureOnTheSalesOrder(FrappeTestCase):
 			frappe.get_all("Comment", filters={"reference_name": order.sales_order}, pluck="content")
 		)
 		self.assertFalse([n for n in needles if n in seen], seen[:3000])
+
+
+class TestVersionsWrittenBeforeTheFix(FrappeTestCase):
+	def test_the_patch_strips_restricted_figures_from_existing_versions(self):
+		from order_mgmt.patches.v0_3.strip_restricted_fields_from_versions import execute
+
+		order = make_order(make_customer(), [{"item_code": make_item(), "qty": 1}])
+		data = {
+			"changed": [["credit_exposure", "1.0", "12,345.67"], ["notes", "a", "b"]],
+			"added": [
+				["hold_reasons", {"message": "exposure 12345.67"}],
+				["items", {"valuation_rate": 12345.67}],
+			],
+			"removed": [],
+			"row_changed": [["items", 0, "x", [["valuation_rate", 1, 12345.67], ["qty", 1, 2]]]],
+		}
+		version = frappe.get_doc(
+			{
+				"doctype": "Version",
+				"ref_doctype": "Customer Order",
+				"docname": order.name,
+				"data": json.dumps(data),
+			}
+		)
+		version.db_insert()  # as written before the before_insert hook existed
+		execute()
+		kept = json.loads(frappe.db.get_value("Version", version.name, "data"))
+		self.assertNotIn("12345.67", json.dumps(kept))
+		self.assertNotIn("12,345.67", json.dumps(kept))
+		self.assertEqual(kept["changed"], [["notes", "a", "b"]])
+		self.assertEqual(kept["row_changed"], [["items", 0, "x", [["qty", 1, 2]]]])

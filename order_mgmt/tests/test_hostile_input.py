@@ -27,6 +27,7 @@ from order_mgmt.tests.utils import (
 	acting_as,
 	company,
 	make_customer,
+	make_first_invoice,
 	make_item,
 	manager,
 	role_user,
@@ -215,6 +216,11 @@ CASES: list[Case] = [
 	Case("types", "customer_po as a list", header={"customer_po": ["PO-1", "PO-2"]}, names=("Customer PO",)),
 	Case("types", "notes as an object", header={"notes": {"text": "x"}}, names=("Notes",)),
 	Case("types", "docstatus 7", header={"docstatus": 7}, names=("docstatus",)),
+	Case("types", "docstatus as text", header={"docstatus": "abc"}, names=("docstatus",)),
+	Case("types", "order_type not an option", header={"order_type": "Hack"}, names=("Order Type",)),
+	Case("types", "priority as a number", header={"priority": 5}, names=("Priority",)),
+	Case("types", "order_type as a list", header={"order_type": ["Standard"]}, names=("Order Type",)),
+	Case("types", "line idx as text", line={"idx": "abc"}, names=("Row", "idx")),
 	# --- master data --------------------------------------------------------------------------------------
 	Case(
 		"master data",
@@ -594,6 +600,17 @@ class TestHostileInput(FrappeTestCase):
 		for failure in failures:
 			print("  FAIL", failure)
 		self.assertFalse(failures, "\n".join(failures))
+
+	def test_print_formats_escape_free_text(self):
+		"""Whatever reached an invoice's PO reference or customer name (older data, other apps), the
+		"Order Invoice" print format shows it as text, never as markup."""
+		invoice = frappe.get_doc("Sales Invoice", make_first_invoice(FIXTURES["@customer"]))
+		invoice.db_set({"po_no": IMG + "PO-9", "customer_name": SCRIPT + "ACME"})
+		html = frappe.get_print("Sales Invoice", invoice.name, print_format="Order Invoice", doc=invoice)
+		self.assertNotIn(IMG, html)
+		self.assertNotIn(SCRIPT, html)
+		self.assertIn("&lt;img", html)
+		self.assertIn("&lt;script&gt;", html)
 
 	def test_the_corpus_covers_every_kind_of_the_issue(self):
 		kinds = {case.kind for case in CASES}

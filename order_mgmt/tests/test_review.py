@@ -648,3 +648,17 @@ class TestDatabaseBusy(FrappeTestCase):
 		self.assertEqual(count("Sales Order", customer_order=order.name, docstatus=1), 1)
 		self.assertEqual(count("Order Review", customer_order=order.name, decision="Approved"), 1)
 		frappe.db.commit()
+
+	def test_a_submit_through_take_action_is_retried_after_a_deadlock_in_the_auto_approval(self):
+		key = self.sales_order_series()
+		order = make_order(make_customer(), [{"item_code": make_item(), "qty": 1}])
+		user = clerk()
+		frappe.db.commit()
+		thread, outcome = self.deadlock_against(order.name, key)
+		with acting_as(user):
+			result = take_action(order.name, "Submit", expected_state=order.workflow_state or "Draft")
+		thread.join(timeout=60)
+		self.assertTrue(outcome.get("survived"), outcome)
+		self.assertEqual(result["workflow_state"], "Approved")
+		self.assertEqual(count("Sales Order", customer_order=order.name, docstatus=1), 1)
+		frappe.db.commit()

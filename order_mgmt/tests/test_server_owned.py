@@ -251,6 +251,33 @@ class TestCustomerOrderOwnedFields(FrappeTestCase):
 				frappe.client.save(doc)
 		self.assertEqual(frappe.db.get_value("Customer Order Item", victim_row, "parent"), victim.name)
 
+	def test_lines_changed_in_the_submit_call_are_routed_as_submitted(self):
+		customer = make_customer()
+		with acting_as(clerk()):
+			saved = frappe.client.insert(
+				order_payload(customer, [{"item_code": make_item(rate=100), "qty": 1}])
+			)
+			self.assertFalse(saved["review_route"])  # a clean draft: no review needed as saved
+			saved["items"][0]["discount_percentage"] = 12  # a discount Sales reviews, sent with the submit
+			frappe.client.submit(saved)
+		order = frappe.get_doc("Customer Order", saved["name"])
+		self.assertEqual((order.workflow_state, order.review_route), ("Pending Sales Review", "Sales"))
+		self.assertFalse(order.sales_order)
+
+	def test_a_line_saved_on_its_own_is_refused(self):
+		order = make_order(make_customer(), [{"item_code": make_item(), "qty": 1}], submit=True)
+		row = order.items[0].name
+		sales_order_item = order.items[0].sales_order_item
+		with acting_as(clerk()):  # what PUT /api/resource/Customer Order Item/<row> does
+			line = frappe.get_doc("Customer Order Item", row)
+			line.update({"sales_order_item": "forged", "shortage_action": "Cancel Line"})
+			with self.assertRaises(frappe.ValidationError):
+				line.save()
+		self.assertEqual(
+			stored("Customer Order Item", row, ["sales_order_item", "shortage_action"]),
+			{"sales_order_item": sales_order_item, "shortage_action": None},
+		)
+
 	def test_a_new_order_is_inserted_as_a_draft(self):
 		customer = make_customer()
 		payload = order_payload(customer, [{"item_code": make_item(), "qty": 1}])
@@ -275,7 +302,8 @@ class TestCustomerOrderOwnedFields(FrappeTestCase):
 class TestReturnRequestOwnedFields(FrappeTestCase):
 	def test_review_rows_sent_by_the_clerk_do_not_count_as_approvals(self):
 		delivery = delivered_order(qty=2, rate=600)  # 1,200: a refund that needs two approvals
-		forged = [{"reviewer": manager(), "decision": "Approved", "decided_on": str(now_datetime())}]
+		approver = manager()
+		forged = [{"reviewer": approver, "decision": "Approved", "decided_on": str(now_datetime())}]
 		payload = {
 			"doctype": "Return Request",
 			"customer": delivery.customer,
@@ -292,6 +320,15 @@ class TestReturnRequestOwnedFields(FrappeTestCase):
 			doc = frappe.client.get("Return Request", saved["name"])
 			doc["reviews"] = forged
 			frappe.client.save(doc)
+			with self.assertRaises(ServerOwnedError):  # what POST /api/resource/Return Request Review does
+				frappe.new_doc(
+					"Return Request Review",
+					parent=saved["name"],
+					parenttype="Return Request",
+					parentfield="reviews",
+					reviewer=approver,
+					decision="Approved",
+				).insert()
 		request = frappe.get_doc("Return Request", saved["name"])
 		self.assertEqual((request.docstatus, request.reviews), (1, []))
 

@@ -1,9 +1,11 @@
 // Copyright (c) 2026, order_mgmt contributors
 // For license information, please see license.txt
 
-// Prices, taxes and totals are computed on the server on save (order_mgmt.erpnext_bridge.sales_order),
-// so this script only sets defaults, filters links, shows where the review stands and asks for
-// the comment that review actions of the "Customer Order Review" workflow carry.
+// Prices, taxes and totals are computed on the server (order_mgmt.erpnext_bridge.sales_order): on save,
+// and while a draft is edited by one debounced call of order_mgmt.orders.live_pricing.price_draft, which
+// runs the save's own pricing without saving. This script fills in what that call returns, sets
+// defaults, filters links, shows where the review stands (a draft: the stages it will need) and asks
+// for the comment that review actions of the "Customer Order Review" workflow carry.
 
 // Workflow actions left to Frappe's own apply_workflow call: they submit the form as it is.
 // Every other action goes through order_mgmt.review.workflow.take_action with a comment.
@@ -661,4 +663,285 @@ function co_deliver_order(frm) {
 			freeze_message: __("Creating Delivery Note"),
 		})
 		.then((r) => r.message && frappe.set_route("Form", "Delivery Note", r.message));
+}
+
+// --- Live pricing (order_mgmt.orders.live_pricing) --------------------------------------------
+
+const CO_PRICING_DEBOUNCE_MS = 300;
+// What the form sends: what a clerk chooses. The server reads nothing else (prices are its own).
+const CO_PRICING_HEADER_FIELDS = [
+	"customer",
+	"company",
+	"currency",
+	"price_list",
+	"taxes_and_charges",
+	"payment_terms_template",
+	"order_date",
+	"delivery_date",
+	"customer_po",
+	"order_type",
+	"channel",
+	"shipping_address_name",
+	"contact_person",
+];
+// Changes that reprice the draft.
+const CO_PRICING_HEADER_TRIGGERS = ["customer", "price_list", "taxes_and_charges", "company", "order_date"];
+// What the call fills in on a line, the taxes table and the totals (as the save stores them).
+const CO_PRICED_ROW_FIELDS = [
+	"item_name",
+	"uom",
+	"stock_uom",
+	"conversion_factor",
+	"stock_qty",
+	"price_list_rate",
+	"discount_percentage",
+	"rate",
+	"amount",
+	"warehouse",
+];
+const CO_TOTAL_FIELDS = ["total_qty", "net_total", "total_taxes_and_charges", "grand_total", "base_grand_total"];
+// Stock per line from the last pricing call, by row name (shown next to the item in the grid).
+const co_line_stock = {};
+
+frappe.ui.form.on("Customer Order", {
+	setup(frm) {
+		frm.set_query("uom", "items", (doc, cdt, cdn) => ({
+			query: "order_mgmt.orders.live_pricing.item_uom_query",
+			filters: { item_code: locals[cdt][cdn].item_code || "" },
+		}));
+		co_set_availability_formatter();
+	},
+
+	refresh(frm) {
+		// Whatever a pricing call still in flight would return is older than what was just loaded.
+		co_cancel_pricing(frm);
+		frm._co_rows = {};
+		co_show_route_preview(frm);
+	},
+
+	validate(frm) {
+		// The save prices the order itself.
+		co_cancel_pricing(frm);
+	},
+
+	...Object.fromEntries(CO_PRICING_HEADER_TRIGGERS.map((field) => [field, co_schedule_pricing])),
+});
+
+frappe.ui.form.on("Customer Order Item", {
+	item_code(frm, cdt, cdn) {
+		if (frm._co_applying_pricing) return;
+		const row = locals[cdt][cdn];
+		co_row_state(frm, row).manual = null; // a new item: its own price, UOM and warehouse
+		delete co_line_stock[cdn];
+		if (row.item_code && !flt(row.qty)) frappe.model.set_value(cdt, cdn, "qty", 1);
+		co_schedule_pricing(frm);
+	},
+	uom(frm, cdt, cdn) {
+		if (frm._co_applying_pricing) return;
+		co_row_state(frm, locals[cdt][cdn]).manual = null; // the price of the new UOM
+		co_schedule_pricing(frm);
+	},
+	rate(frm, cdt, cdn) {
+		if (frm._co_applying_pricing) return;
+		co_row_state(frm, locals[cdt][cdn]).manual = "rate";
+		co_schedule_pricing(frm);
+	},
+	discount_percentage(frm, cdt, cdn) {
+		if (frm._co_applying_pricing) return;
+		co_row_state(frm, locals[cdt][cdn]).manual = "discount";
+		co_schedule_pricing(frm);
+	},
+	qty: co_schedule_pricing,
+	warehouse: co_schedule_pricing,
+	items_remove: co_schedule_pricing,
+});
+
+function co_may_price(frm) {
+	if (frm.doc.docstatus !== 0) return false;
+	return frm.is_new() ? frappe.model.can_create(frm.doctype) : frappe.model.can_write(frm.doctype);
+}
+
+function co_cancel_pricing(frm) {
+	clearTimeout(frm._co_pricing_timer);
+	frm._co_pricing_seq = (frm._co_pricing_seq || 0) + 1;
+}
+
+function co_schedule_pricing(frm) {
+	// One call per pause in typing; a change made meanwhile makes the answer of an earlier call stale.
+	if (frm._co_applying_pricing || !co_may_price(frm)) return;
+	co_cancel_pricing(frm);
+	frm._co_pricing_timer = setTimeout(() => co_run_pricing(frm), CO_PRICING_DEBOUNCE_MS);
+}
+
+function co_row_state(frm, row) {
+	// Whether the clerk set the line's rate or discount (kept, as the save keeps it) or the price list
+	// does (sent empty, so the line follows the price list, UOM and pricing rules). A line loaded from
+	// the database is read as the save reads it: a discount drives the rate, else a rate of its own.
+	frm._co_rows = frm._co_rows || {};
+	if (!frm._co_rows[row.name]) {
+		let manual = null;
+		if (flt(row.discount_percentage)) manual = "discount";
+		else if (flt(row.rate) && flt(row.rate) !== flt(row.price_list_rate)) manual = "rate";
+		frm._co_rows[row.name] = { manual };
+	}
+	return frm._co_rows[row.name];
+}
+
+function co_pricing_payload(frm) {
+	const doc = frm.doc;
+	const payload = { name: doc.name, __islocal: doc.__islocal ? 1 : 0 };
+	CO_PRICING_HEADER_FIELDS.forEach((field) => (payload[field] = doc[field]));
+	payload.items = (doc.items || []).map((row) => {
+		const manual = co_row_state(frm, row).manual;
+		return {
+			name: row.name,
+			item_code: row.item_code,
+			qty: row.qty,
+			uom: row.uom,
+			warehouse: row.warehouse,
+			delivery_date: row.delivery_date,
+			rate: manual === "rate" ? row.rate : 0,
+			discount_percentage: manual === "discount" ? row.discount_percentage : 0,
+		};
+	});
+	return payload;
+}
+
+function co_run_pricing(frm) {
+	if (!co_may_price(frm)) return;
+	const seq = frm._co_pricing_seq;
+	const name = frm.doc.name;
+	return frappe
+		.xcall("order_mgmt.orders.live_pricing.price_draft", { doc: co_pricing_payload(frm) })
+		.then((result) => {
+			if (seq !== frm._co_pricing_seq || frm.doc.name !== name || frm.doc.docstatus !== 0) return;
+			return co_apply_pricing(frm, result || {});
+		});
+}
+
+function co_apply_pricing(frm, result) {
+	// Values set here must not start another call: the guard flag is up until every trigger has run.
+	frm._co_applying_pricing = true;
+	const tasks = [];
+	(result.items || []).forEach((priced) => {
+		const row = (frm.doc.items || []).find((r) => r.name === priced.name);
+		if (!row) return;
+		co_line_stock[row.name] = priced.stock;
+		const values = {};
+		CO_PRICED_ROW_FIELDS.forEach((field) => {
+			const value = priced[field];
+			if (value !== undefined && value !== null && row[field] !== value) values[field] = value;
+		});
+		if (Object.keys(values).length) {
+			tasks.push(frappe.model.set_value(row.doctype, row.name, values));
+		}
+	});
+
+	const header = {};
+	if (result.totals) {
+		CO_TOTAL_FIELDS.forEach((field) => {
+			if (field in result.totals && flt(frm.doc[field]) !== flt(result.totals[field])) {
+				header[field] = result.totals[field];
+			}
+		});
+	}
+	const priced_header = result.header || {};
+	["currency", "conversion_rate"].forEach((field) => {
+		if (priced_header[field] && frm.doc[field] !== priced_header[field]) header[field] = priced_header[field];
+	});
+	// The template the save would choose (the customer's rule or the company default) when none is set.
+	if (!frm.doc.taxes_and_charges && priced_header.taxes_and_charges) {
+		header.taxes_and_charges = priced_header.taxes_and_charges;
+	}
+	if (Object.keys(header).length) tasks.push(frm.set_value(header));
+	if (result.taxes) co_set_taxes(frm, result.taxes);
+
+	return Promise.all(tasks).finally(() => {
+		frm._co_applying_pricing = false;
+		frm.refresh_field("items");
+		co_show_pricing_message(frm, result.message);
+	});
+}
+
+function co_set_taxes(frm, taxes) {
+	const fields = ["charge_type", "account_head", "rate", "tax_amount", "total"];
+	const signature = (rows) => JSON.stringify(rows.map((row) => fields.map((f) => row[f] ?? null)));
+	if (signature(frm.doc.taxes || []) === signature(taxes)) return;
+	frm.clear_table("taxes");
+	taxes.forEach((tax) => frm.add_child("taxes", tax));
+	frm.refresh_field("taxes");
+}
+
+function co_show_pricing_message(frm, message) {
+	// What the save would refuse, shown quietly while the clerk types (the save still says it loudly).
+	if (message) {
+		frm.set_intro(message, "orange");
+		frm._co_pricing_intro = true;
+	} else if (frm._co_pricing_intro) {
+		frm.set_intro("");
+		frm._co_pricing_intro = false;
+	}
+}
+
+function co_set_availability_formatter() {
+	// The item of each line with its stock in the line's warehouse: green when the lines so far are
+	// covered by the projected quantity, red when not (the review's stock rule measures the same).
+	const fields = frappe.meta.docfield_map["Customer Order Item"];
+	const df = fields && fields.item_code;
+	if (!df || df._co_formatter) return;
+	df._co_formatter = true;
+	df.formatter = (value, docfield, options, doc) => {
+		if (!value) return "";
+		const esc = frappe.utils.escape_html;
+		const link = `<a href="/app/item/${encodeURIComponent(value)}" data-doctype="Item" data-name="${esc(
+			value
+		)}">${esc(value)}</a>`;
+		const stock = doc && co_line_stock[doc.name];
+		if (!stock || !stock.is_stock_item) return link;
+		const fmt = (qty) => format_number(qty, null, 2);
+		const title = __("Actual {0}, available {1}, projected {2} in {3}", [
+			fmt(stock.actual_qty),
+			fmt(stock.available_qty),
+			fmt(stock.projected_qty),
+			stock.warehouse || "",
+		]);
+		return `<span class="indicator ${stock.short ? "red" : "green"} co-line-stock" title="${esc(
+			title
+		)}">${link} <span class="text-muted small">${esc(
+			__("{0} available", [fmt(stock.available_qty)])
+		)}</span></span>`;
+	};
+}
+
+// --- Review route preview (order_mgmt.orders.live_pricing.route_preview) ------------------------
+
+function co_show_route_preview(frm) {
+	if (frm.is_new() || frm.doc.docstatus !== 0) return;
+	const name = frm.doc.name;
+	frappe.xcall("order_mgmt.orders.live_pricing.route_preview", { name }).then((preview) => {
+		if (!preview || !preview.draft || frm.doc.name !== name || frm.doc.docstatus !== 0) return;
+		const esc = frappe.utils.escape_html;
+		if (!preview.route.length) {
+			frm.dashboard.set_headline_alert(
+				`<div>${__("No review needed: this order will be approved automatically when submitted.")}</div>`,
+				"green"
+			);
+			return;
+		}
+		const stages = preview.route.map((stage) => `<b>${esc(__(stage))}</b>`).join(" &rarr; ");
+		const reasons = preview.reasons
+			.map(
+				(reason) =>
+					`<li>${co_multiline(reason.message || "")} <span class="text-muted">(${esc(
+						__(reason.stage || "")
+					)})</span></li>`
+			)
+			.join("");
+		frm.dashboard.set_headline_alert(
+			`<div>${__("When submitted, this order will need review: {0}", [stages])}</div>` +
+				(reasons ? `<div>${__("Because:")}<ul>${reasons}</ul></div>` : "") +
+				`<div class="text-muted small">${__("As saved; changes count once you save them.")}</div>`,
+			"blue"
+		);
+	});
 }

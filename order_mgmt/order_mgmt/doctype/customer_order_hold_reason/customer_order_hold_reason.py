@@ -3,6 +3,8 @@
 
 from frappe.model.document import Document
 
+from order_mgmt import server_owned
 
-class CustomerOrderHoldReason(Document):
+
+class CustomerOrderHoldReason(server_owned.RowSavedWithItsDocument, Document):
 	pass

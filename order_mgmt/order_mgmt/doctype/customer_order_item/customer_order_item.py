@@ -3,8 +3,10 @@
 
 from frappe.model.document import Document
 
+from order_mgmt import server_owned
 
-class CustomerOrderItem(Document):
+
+class CustomerOrderItem(server_owned.RowSavedWithItsDocument, Document):
 	server_owned_fields = (
 		"valuation_rate",
 		"projected_qty",

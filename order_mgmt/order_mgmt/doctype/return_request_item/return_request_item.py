@@ -3,8 +3,10 @@
 
 from frappe.model.document import Document
 
+from order_mgmt import server_owned
 
-class ReturnRequestItem(Document):
+
+class ReturnRequestItem(server_owned.RowSavedWithItsDocument, Document):
 	# begin: auto-generated types
 	# This code is auto-generated. Do not modify anything in this block.
 
@@ -32,5 +34,3 @@ class ReturnRequestItem(Document):
 		sales_order_item: DF.Data | None
 		uom: DF.Link | None
 	# end: auto-generated types
-
-	pass

@@ -3,8 +3,10 @@
 
 from frappe.model.document import Document
 
+from order_mgmt import server_owned
 
-class ReturnRequestReview(Document):
+
+class ReturnRequestReview(server_owned.RowSavedWithItsDocument, Document):
 	# begin: auto-generated types
 	# This code is auto-generated. Do not modify anything in this block.
 
@@ -21,5 +23,3 @@ class ReturnRequestReview(Document):
 		parenttype: DF.Data
 		reviewer: DF.Link | None
 	# end: auto-generated types
-
-	pass
