@@ -65,6 +65,7 @@ class CustomerOrder(Document):
 		per_billed: DF.Percent
 		per_delivered: DF.Percent
 		price_list: DF.Link | None
+		portal_request_key: DF.Data | None
 		priority: DF.Literal["", "Normal", "High", "Urgent"]
 		review_comment: DF.SmallText | None
 		review_route: DF.Data | None
@@ -118,6 +119,7 @@ class CustomerOrder(Document):
 		"per_delivered",
 		"per_billed",
 		"cancellation_reason",
+		"portal_request_key",
 	)
 	"""Written by the app only (order_mgmt.server_owned): whatever a client sends for them is discarded."""
 
