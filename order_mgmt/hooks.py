@@ -202,9 +202,10 @@ jinja = {
 	],
 }
 
-# Customer portal (www/my-orders, www/my-returns; order_mgmt/portal): the static /my-returns/new
-# is listed before the dynamic rule that would otherwise take "new" for a request's name.
+# Customer portal (www/my-orders, www/my-returns; order_mgmt/portal): the static /my-orders/new and
+# /my-returns/new are listed before the dynamic rules that would otherwise take "new" for a name.
 website_route_rules = [
+	{"from_route": "/my-orders/new", "to_route": "my-orders/new"},
 	{"from_route": "/my-orders/<name>", "to_route": "my-orders/order"},
 	{"from_route": "/my-returns/new", "to_route": "my-returns/new"},
 	{"from_route": "/my-returns/<name>", "to_route": "my-returns/request"},

@@ -4,8 +4,9 @@ on uninstall where safe."""
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
-from frappe.utils import add_days, nowdate
+from frappe.utils import add_days, flt, nowdate
 
+from order_mgmt.accounting.payments import register_payment
 from order_mgmt.patches.v0_3 import clear_credit_controller
 from order_mgmt.review.workflow import take_action
 from order_mgmt.setup.install import (
@@ -22,6 +23,7 @@ from order_mgmt.tests.utils import (
 	make_item,
 	make_order,
 	reviewer,
+	role_user,
 	warehouse,
 )
 
@@ -80,6 +82,29 @@ class TestCreditAuthority(FrappeTestCase):
 			any(CREDIT_CROSSED in c and approver in c and order.name in c for c in comments), comments
 		)
 		self.assertIsNone(credit_controller())
+
+	def test_the_finance_approval_covers_resuming_the_apps_own_payment_hold(self):
+		"""A deposit reversed and paid again: the app resumes the Sales Order it put on hold, although
+		ERPNext re-checks credit on a resume and the customer is still over the limit."""
+		order = make_order(
+			self.customer,
+			[{"item_code": self.item, "qty": 1}],
+			payment_terms_template="Deposit 30%",
+			submit=True,
+		)
+		with acting_as(reviewer("Finance")):
+			take_action(order.name, "Approve", "limit agreed", expected_state="Pending Finance Review")
+		order.reload()
+		deposit = flt(order.grand_total * 0.3, 2)
+		accountant = role_user("accountant", ["Accounts User", "Accounts Manager"])
+		with acting_as(accountant):
+			(entry,) = register_payment(order.name, deposit, "Cash", reference_no="DEPOSIT-1")
+			frappe.get_doc("Payment Entry", entry).cancel()
+		self.assertEqual(frappe.db.get_value("Customer Order", order.name, "status"), "On Hold")
+		with acting_as(accountant):
+			register_payment(order.name, deposit, "Cash", reference_no="DEPOSIT-2")
+		self.assertEqual(frappe.db.get_value("Customer Order", order.name, "status"), "To Deliver")
+		self.assertNotEqual(frappe.db.get_value("Sales Order", order.sales_order, "status"), "On Hold")
 
 	def test_administrator_and_finance_reviewer_are_stopped_on_a_plain_sales_order(self):
 		after_install()  # from ERPNext's default (no credit controller), as a site gets the app

@@ -193,8 +193,9 @@ class TestLivePricing(FrappeTestCase):
 	def test_a_draft_the_save_would_refuse_gets_its_reason_without_a_dialog(self):
 		item = make_item(rate=100, max_discount=10)
 		customer = make_customer()
+		user = clerk()
 		frappe.local.message_log = []
-		with acting_as(clerk()):
+		with acting_as(user):
 			zero = price_draft(form_draft(customer, [{"item_code": item, "qty": 0}]))
 			messages_after_zero = list(frappe.local.message_log)
 			too_cheap = price_draft(form_draft(customer, [{"item_code": item, "qty": 1, "rate": 50}]))
