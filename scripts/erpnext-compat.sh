@@ -11,8 +11,9 @@
 # and, recursively, those of every DocType it links to; with --module Frappe builds only the
 # module's own test_dependencies) but skipping links to DocTypes this bench does not have: `run-tests
 # --doctype "Sales Order"` itself stops at "DocType Payment Gateway not found" without the
-# `payments` app. Then each suite runs as `bench --site SITE run-tests --module <its test module>`.
-# The sites are dropped at the end.
+# `payments` app. Then each suite runs as `bench --site SITE run-tests --module <its test module>`
+# would, through Frappe's test runner with that same skip (a module's test_dependencies reach
+# Payment Gateway too). The sites are dropped at the end.
 #
 # Environment:
 #   BENCH_DIR          bench location                        (default: ~/frappe-bench)
@@ -94,16 +95,35 @@ print(get_module_name(sys.argv[2], frappe.db.get_value("DocType", sys.argv[2], "
 ' "$APP_SITE" "$doctype")
 }
 
+# Frappe's test runner, told to skip links to DocTypes this bench does not have (see the top).
+SKIP_MISSING_DOCTYPES='
+import frappe
+import frappe.test_runner as runner
+
+links = runner.get_dependencies
+runner.get_dependencies = lambda doctype: [
+	d for d in links(doctype) if d == "[Select]" or frappe.db.exists("DocType", d)
+]
+'
+
+# One suite, as `CI=1 bench --site SITE run-tests --module MODULE` (non-zero on failures).
+run_suite() {
+	(cd "$BENCH_DIR/sites" && "$(bench_python)" -c "$SKIP_MISSING_DOCTYPES"'
+import sys
+
+result = runner.main(site=sys.argv[1], module=sys.argv[2])
+sys.exit(1 if result.failures or result.errors else 0)
+' "$1" "$2")
+}
+
 # ERPNext's test records for the DocTypes, after the apps' before_tests hooks (setup wizard).
 build_test_records() {
 	local site="$1"
 	shift
-	(cd "$BENCH_DIR/sites" && "$(bench_python)" -c '
+	(cd "$BENCH_DIR/sites" && "$(bench_python)" -c "$SKIP_MISSING_DOCTYPES"'
 import importlib
 import sys
 
-import frappe
-import frappe.test_runner as runner
 from frappe.modules import get_module_name
 
 frappe.init(site=sys.argv[1], sites_path=".")
@@ -111,10 +131,6 @@ frappe.connect()
 frappe.flags.in_test = True
 for hook in frappe.get_hooks("before_tests"):
 	frappe.get_attr(hook)()
-links = runner.get_dependencies
-runner.get_dependencies = lambda doctype: [
-	d for d in links(doctype) if d == "[Select]" or frappe.db.exists("DocType", d)
-]
 for doctype in sys.argv[2:]:
 	runner.make_test_records(doctype, commit=True)
 	module = get_module_name(doctype, frappe.db.get_value("DocType", doctype, "module"), "test_")
@@ -156,8 +172,7 @@ for suite in "${SUITES[@]}"; do
 	for site in "$BASE_SITE" "$APP_SITE"; do
 		step "$suite ($module) on $site"
 		log="$LOG_DIR/$site.$(slug "$suite").log"
-		# CI=1: Frappe's runner exits non-zero on failures only when CI is set.
-		(cd "$BENCH_DIR" && CI=1 bench --site "$site" run-tests --module "$module") >"$log" 2>&1
+		run_suite "$site" "$module" >"$log" 2>&1
 		echo "ran $(ran_of "$log"), failed $(failed_of "$log")  (log: $log)"
 	done
 done

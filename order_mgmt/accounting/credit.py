@@ -87,31 +87,61 @@ def finance_approval_covers_credit_limit(so: SalesOrder, order_name: str, approv
 	users holding Accounts Settings' Credit Controller role — both site-wide. So the check is
 	replaced on this one document object, for the length of the block, and restored afterwards:
 	every other Sales Order, and this one on any later change (reopening, Update Items), is checked
-	by ERPNext as usual. The check still runs; what it would have refused is recorded on the Sales
+	by ERPNext as usual — but for the app resuming its own payment hold on it (accounting/payments.py)
+	and changing it for a shortage decision (below). The check still runs; what it would have refused is recorded on the Sales
 	Order with the approver's name instead of refusing it."""
 	if not has_finance_role(approver):
 		yield
 		return
 	erpnext_check = so.check_credit_limit
-
-	def check_with_finance_approval() -> None:
-		try:
-			erpnext_check()
-		except frappe.ValidationError:
-			frappe.clear_last_message()
-			so.add_comment(
-				"Comment",
-				_("{0} — submitted on the credit approval of {1} for {2}").format(
-					# Not ERPNext's message: it names the outstanding and the limit, and whoever reads
-					# the Sales Order reads its comments (credit figures are permlevel 1 on the order).
-					_("Credit limit has been crossed for customer {0}").format(so.customer),
-					approver,
-					order_name,
-				),
-			)
-
-	so.check_credit_limit = check_with_finance_approval
+	so.check_credit_limit = lambda: _check_or_record(so, erpnext_check, order_name, approver)
 	try:
 		yield
 	finally:
 		del so.check_credit_limit
+
+
+@contextmanager
+def finance_approval_covers_update_items(sales_order: str, order_name: str, approver: str | None):
+	"""The same authority for the app's own change of that Sales Order through ERPNext's Update Items
+	(a customer's shortage decision), which loads the Sales Order itself and checks credit again.
+
+	There is no document object to reach, so — the one place the app does this — the check is replaced
+	on ERPNext's SalesOrder class for the length of the block and restored in `finally`; the replacement
+	lets through only the Sales Order named, and hands every other one to ERPNext's own check. A worker
+	(gunicorn sync worker, RQ job) runs one request at a time, so no other request runs inside it."""
+	if not has_finance_role(approver):
+		yield
+		return
+	from erpnext.selling.doctype.sales_order.sales_order import SalesOrder
+
+	erpnext_check = SalesOrder.check_credit_limit
+
+	def check_credit_limit(self) -> None:
+		if self.name != sales_order:
+			return erpnext_check(self)
+		_check_or_record(self, lambda: erpnext_check(self), order_name, approver)
+
+	SalesOrder.check_credit_limit = check_credit_limit
+	try:
+		yield
+	finally:
+		SalesOrder.check_credit_limit = erpnext_check
+
+
+def _check_or_record(so: SalesOrder, erpnext_check, order_name: str, approver: str) -> None:
+	"""ERPNext's check runs; what it would have refused is recorded on the Sales Order instead."""
+	try:
+		erpnext_check()
+	except frappe.ValidationError:
+		frappe.clear_last_message()
+		so.add_comment(
+			"Comment",
+			_("{0} — submitted on the credit approval of {1} for {2}").format(
+				# Not ERPNext's message: it names the outstanding and the limit, and whoever reads
+				# the Sales Order reads its comments (credit figures are permlevel 1 on the order).
+				_("Credit limit has been crossed for customer {0}").format(so.customer),
+				approver,
+				order_name,
+			),
+		)

@@ -314,10 +314,16 @@ def release_payment_hold(order_name: str) -> bool:
 		return False
 	if hold_requirement(order):
 		return False
+	from order_mgmt.accounting.credit import finance_approval_covers_credit_limit
+	from order_mgmt.review.actions import credit_approver
+
 	with acting_as("Administrator"):
 		sales_order = frappe.get_doc("Sales Order", order.sales_order)
 		if sales_order.status == "On Hold":
-			sales_order.update_status("Draft")  # ERPNext's "Resume"
+			# Undoing the app's own hold: ERPNext re-checks credit on a resume, and the finance
+			# approval of the order's credit hold covers it as it covered the submit.
+			with finance_approval_covers_credit_limit(sales_order, order.name, credit_approver(order)):
+				sales_order.update_status("Draft")  # ERPNext's "Resume"
 		sales_order.reload()
 	from order_mgmt.orders.tracking import sync_from_sales_order
 

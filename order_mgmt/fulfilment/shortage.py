@@ -21,6 +21,7 @@ with the customer's consent).
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 
 import frappe
 from erpnext.controllers.accounts_controller import update_child_qty_rate
@@ -417,7 +418,8 @@ def _update_sales_order_lines(
 			frappe.db.set_value(
 				"Sales Order", sales_order.name, "set_warehouse", warehouse, update_modified=False
 			)
-		update_child_qty_rate("Sales Order", json.dumps(trans_items), sales_order.name)
+		with _credit_approval_of(sales_order):  # Update Items checks credit again
+			update_child_qty_rate("Sales Order", json.dumps(trans_items), sales_order.name)
 		if new_line and warehouse:
 			frappe.db.set_value(
 				"Sales Order", sales_order.name, "set_warehouse", default, update_modified=False
@@ -425,6 +427,17 @@ def _update_sales_order_lines(
 		updated = frappe.get_doc("Sales Order", sales_order.name)
 	reserve_for_sales_order(updated)
 	return updated
+
+
+def _credit_approval_of(sales_order):
+	"""The finance approval of the order's credit hold, if any, covers this change of its Sales Order."""
+	from order_mgmt.accounting.credit import finance_approval_covers_update_items
+	from order_mgmt.review.actions import credit_approver
+
+	if not sales_order.get("customer_order"):
+		return nullcontext()
+	order = frappe.get_doc("Customer Order", sales_order.customer_order)
+	return finance_approval_covers_update_items(sales_order.name, order.name, credit_approver(order))
 
 
 def is_alternative(item_code: str, alternative: str) -> bool:

@@ -58,7 +58,7 @@ DRAFT_HEADER_FIELDS = (
 )
 """What price_draft reads from the form's header: what a clerk chooses, nothing computed."""
 
-DRAFT_LINE_FIELDS = ("item_code", "qty", "uom", "warehouse", "delivery_date")
+DRAFT_LINE_FIELDS = ("item_code", "qty", "uom", "rate", "discount_percentage", "warehouse", "delivery_date")
 """What price_draft reads from a line (the conversion factor is always the item's)."""
 
 PRICED_HEADER_FIELDS = (
@@ -152,6 +152,7 @@ def price_draft(doc: str | dict) -> dict:
 	data = frappe.parse_json(doc) if isinstance(doc, str) else doc
 	if not isinstance(data, dict):
 		frappe.throw(_("The order to price must be a set of fields"), intake.InvalidInputError)
+	check_may_price(data)
 
 	row_names, draft = draft_values(data)
 	if not draft["items"] or not draft.get("customer") or not draft.get("company"):
@@ -288,7 +289,7 @@ def stock_by_line(order: CustomerOrder) -> list[dict]:
 def item_uom_query(doctype, txt, searchfield, start, page_len, filters):
 	"""The enabled UOMs the item has a conversion for (with the factor), whatever Stock Settings say:
 	the save refuses any other (intake.validate_uoms)."""
-	if False:
+	if not may_enter_orders():
 		frappe.throw(
 			_("You are not permitted to create or change Customer Orders"),
 			LivePricingPermissionError,
@@ -332,7 +333,7 @@ def route_preview(name: str) -> dict:
 		return {"route": facts.route_of(order), "reasons": [], "figures_hidden": False, "draft": False}
 
 	decision = facts.compute_route(order)  # on the loaded document only: nothing is saved
-	sees_figures = True
+	sees_figures = order.has_permlevel_access_to(PERMLEVEL_FIELD, permission_type="read")
 	reasons = [
 		{
 			"stage": reason.stage,

@@ -11,8 +11,9 @@ state of the first stage of its route, or Approved when it needs none).
 What the browser may choose is listed in CART_FIELDS and LINE_FIELDS; everything else it sends
 (rates, discounts, totals, customer, company, channel, warehouse) is never read. The customer must be
 one of the user's (portal/customers.py); only then is the order inserted with ignore_permissions
-(portal users have no desk permission). It is inserted and submitted as the portal user, so its owner,
-modified_by and version history name them.
+(portal users have no desk permission), as the portal user, who is its owner. It is submitted as the
+app, like the portal's return requests (Frappe checks a workflow transition against the user's roles,
+and "Submit for Review" belongs to desk roles); a comment on the order names the portal user.
 
 Idempotency: the page makes one key per cart (a UUID); the order stores it in the server-owned field
 `portal_request_key`. Under the customer row lock that intake takes for every submission
@@ -20,9 +21,9 @@ Idempotency: the page makes one key per cart (a UUID); the order stores it in th
 returned instead of creating a second one: a double click or a retried request places one order.
 
 Placement is rate-limited per user (Frappe's rate_limit, PLACE_ORDER_LIMIT per PLACE_ORDER_WINDOW
-seconds). Problems come back as translated messages naming the row and field; `place_order` also
-puts them in the response as `portal_errors` ({row, field, message}) so the page shows each next to
-its line.
+seconds; pricing, PRICE_LIMIT). Problems come back as translated messages naming the row and field;
+`place_order` also puts them in the response as `portal_errors` ({row, field, message}) so the page
+shows each next to its line.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from order_mgmt.portal.orders import get_order
 from order_mgmt.returns.validation import number
 from order_mgmt.review import notifications
 from order_mgmt.review import workflow as review_workflow
+from order_mgmt.utils import acting_as
 
 CHANNEL = "Portal"
 DOCTYPE = "Customer Order"
@@ -58,6 +60,8 @@ MAX_LINES = 200
 SEARCH_LIMIT = 20
 PLACE_ORDER_LIMIT = 20
 PLACE_ORDER_WINDOW = 60
+PRICE_LIMIT = 120
+"""Pricing calls per user and window (the page prices as the cart changes)."""
 RATE_LIMIT_KEY = "_portal_rate_limit_user"
 """The form_dict key the rate limiter reads its identity from: always set to the session user."""
 
@@ -310,6 +314,12 @@ def refusal(error_value: Exception, seen: int, lines: int) -> list[dict]:
 def price_cart(cart, customer: str | None = None) -> dict:
 	"""The lines, taxes and totals the cart would be ordered at, priced on the server exactly as a
 	save prices a desk order; {"errors": [...]} instead when it could not be priced. Nothing is saved."""
+	frappe.form_dict[RATE_LIMIT_KEY] = frappe.session.user
+	return _price_cart(cart, customer)
+
+
+@rate_limit(key=RATE_LIMIT_KEY, limit=PRICE_LIMIT, seconds=PLACE_ORDER_WINDOW, ip_based=False)
+def _price_cart(cart, customer: str | None = None) -> dict:
 	customer = resolve_customer(customer)
 	data = parse_cart(cart)
 	doc, problems = check_cart(customer, data)
@@ -400,8 +410,9 @@ def _place_order(cart, request_key: str, customer: str | None = None) -> dict:
 		with server_owned.writing(order):
 			order.portal_request_key = request_key
 			order.insert()
-		order.submit()  # the desk's "Submit for Review": review.workflow.before_submit sets the state
-	except frappe.ValidationError as problem:
+		with acting_as("Administrator"):  # the workflow's "Submit for Review" belongs to desk roles
+			order.submit()  # review.workflow.before_submit moves the Draft into its first stage
+	except (frappe.ValidationError, frappe.DuplicateEntryError) as problem:
 		frappe.db.rollback(save_point=savepoint)
 		refuse(refusal(problem, seen, len(doc["items"])))
 	except Exception:

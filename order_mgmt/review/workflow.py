@@ -21,7 +21,7 @@ from order_mgmt.accounting.credit import check_credit_authority
 from order_mgmt.orders import status as order_status
 from order_mgmt.review import notifications
 from order_mgmt.review.engine import next_stages
-from order_mgmt.review.facts import hold_reasons_as_checks, route_of
+from order_mgmt.review.facts import compute_route, hold_reasons_as_checks, route_of
 from order_mgmt.settings import get_settings
 
 if TYPE_CHECKING:
@@ -76,17 +76,31 @@ def is_workflow_active() -> bool:
 # --- submit -----------------------------------------------------------------------------------
 
 
+def set_route_on_submit(order: CustomerOrder) -> None:
+	"""The route is decided again from the order as submitted (a submit call may carry other lines than
+	the saved draft); the stage it waits for first may not differ from the one the draft was saved with,
+	which the workflow's transitions were offered for."""
+	saved_stage = order.current_review_stage  # the stored value (order_mgmt.server_owned)
+	compute_route(order)
+	if not order.is_new() and order.current_review_stage != saved_stage:
+		raise_route_changed(order)
+
+
+def raise_route_changed(order: CustomerOrder) -> None:
+	frappe.throw(
+		_(
+			"The review this order needs changed since it was saved (now: {0}). Save the order and submit it again."
+		).format(order.review_route or _("none")),
+		RouteChangedError,
+	)
+
+
 def before_submit(order: CustomerOrder) -> None:
 	expected = expected_state(order)
 	if order.workflow_state in (None, "", DRAFT) or not is_workflow_active():
 		order.workflow_state = expected  # a programmatic submit, not a workflow action
 	elif order.workflow_state != expected:
-		frappe.throw(
-			_(
-				"The review this order needs changed since it was saved (now: {0}). Save the order and submit it again."
-			).format(order.review_route or _("none")),
-			RouteChangedError,
-		)
+		raise_route_changed(order)
 	if order.current_review_stage:
 		order.status = order_status.PENDING_REVIEW
 		order.review_decision = "Held for Review"

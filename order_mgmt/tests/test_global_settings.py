@@ -7,6 +7,7 @@ from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, flt, nowdate
 
 from order_mgmt.accounting.payments import register_payment
+from order_mgmt.fulfilment.shortage import decide_shortage
 from order_mgmt.patches.v0_3 import clear_credit_controller
 from order_mgmt.review.workflow import take_action
 from order_mgmt.setup.install import (
@@ -18,6 +19,7 @@ from order_mgmt.setup.install import (
 )
 from order_mgmt.tests.utils import (
 	acting_as,
+	clerk,
 	company,
 	make_customer,
 	make_item,
@@ -105,6 +107,26 @@ class TestCreditAuthority(FrappeTestCase):
 			register_payment(order.name, deposit, "Cash", reference_no="DEPOSIT-2")
 		self.assertEqual(frappe.db.get_value("Customer Order", order.name, "status"), "To Deliver")
 		self.assertNotEqual(frappe.db.get_value("Sales Order", order.sales_order, "status"), "On Hold")
+
+	def test_the_finance_approval_covers_the_customers_shortage_decision_on_its_sales_order(self):
+		"""Cancel Line changes the Sales Order through ERPNext's Update Items, which re-checks credit."""
+		enabled = frappe.db.get_value("Order Review Rule", "Stock shortage", "enabled")
+		frappe.db.set_value("Order Review Rule", "Stock shortage", "enabled", 0)
+		self.addCleanup(frappe.db.set_value, "Order Review Rule", "Stock shortage", "enabled", enabled)
+		scarce = make_item(rate=100, stock_qty=1)
+		order = make_order(self.customer, [{"item_code": scarce, "qty": 3}], submit=True)
+		with acting_as(reviewer("Finance")):
+			take_action(order.name, "Approve", "limit agreed", expected_state="Pending Finance Review")
+		order.reload()
+		self.assertEqual(order.items[0].shortage_qty, 2)
+		with acting_as(clerk()):
+			decide_shortage(order.name, order.items[0].name, "Cancel Line")
+		self.assertEqual(frappe.db.get_value("Sales Order Item", {"parent": order.sales_order}, "qty"), 1)
+		self.assertIsNone(credit_controller())
+		so = plain_sales_order(self.customer, self.item)  # and nothing else got past ERPNext
+		with acting_as("Administrator"), self.assertRaisesRegex(frappe.ValidationError, CREDIT_CROSSED):
+			so.submit()
+		frappe.clear_messages()
 
 	def test_administrator_and_finance_reviewer_are_stopped_on_a_plain_sales_order(self):
 		after_install()  # from ERPNext's default (no credit controller), as a site gets the app

@@ -106,15 +106,16 @@ class TestReviewFixtures(FrappeTestCase):
 		# What install gives every company, whatever an earlier run left; then an admin's own choice.
 		ensure_accounts()
 		test_company = company()
-		chosen = frappe.db.get_value(
-			"Company", test_company, "default_cash_account"
-		)  # Alipay settled to cash, say
-		frappe.db.set_value(
-			"Mode of Payment Account",
-			{"parent": "Alipay", "company": test_company},
-			"default_account",
-			chosen,
-		)
+		alipay = {"parent": "Alipay", "company": test_company}
+		shipped = frappe.db.get_value("Mode of Payment Account", alipay, "default_account")
+		chosen = frappe.db.get_value("Company", test_company, "default_cash_account")  # settled to cash, say
+
+		def put_back():  # the reimport commits: so must the cleanup, for the tests after this one
+			frappe.db.set_value("Mode of Payment Account", alipay, "default_account", shipped)
+			frappe.db.commit()
+
+		self.addCleanup(put_back)
+		frappe.db.set_value("Mode of Payment Account", alipay, "default_account", chosen)
 		before = frappe.get_doc("Workflow", "Customer Order Review").as_dict()
 		accounts_before = accounts()
 		self.assertIn(("Alipay", test_company, chosen), accounts_before)

@@ -94,6 +94,7 @@ class TestPortalOrdering(PortalTestCase):
 		return {
 			"items": lines if lines is not None else [{"item_code": self.item, "qty": 3}],
 			"delivery_date": add_days(nowdate(), 3),
+			"customer_po": unique("PO"),  # the duplicate guard refuses the same lines twice a day
 			**fields,
 		}
 
@@ -116,7 +117,17 @@ class TestPortalOrdering(PortalTestCase):
 		self.assertEqual((order.workflow_state, order.status), ("Pending Sales Review", "Pending Review"))
 		self.assertEqual(result["route"], f"/my-orders/{order.name}")
 		self.assertFalse(result["duplicate"])
-		self.assertEqual((order.owner, order.modified_by), (self.user, self.user))
+		self.assertEqual(order.owner, self.user)
+		self.assertTrue(
+			frappe.db.exists(
+				"Comment",
+				{
+					"reference_doctype": "Customer Order",
+					"reference_name": order.name,
+					"content": ("like", f"%{self.user}%"),
+				},
+			)
+		)
 		self.assertEqual(
 			(order.shipping_address_name, order.customer_po, order.notes, order.portal_request_key),
 			(self.address, "PO-PORTAL-1", "Ring twice", key),
@@ -227,6 +238,16 @@ class TestPortalOrdering(PortalTestCase):
 			)
 		self.assertEqual([(e["row"], e["field"]) for e in priced["errors"]], [(1, "qty"), (2, "item_code")])
 
+	def test_the_same_lines_again_with_a_new_key_meet_the_duplicate_guard(self):
+		"""Idempotency is per cart; a second cart with the same lines and PO reference is a duplicate
+		order, which intake refuses for every channel."""
+		cart = self.cart(customer_po=unique("PO-DUP"))
+		first = self.place(cart=cart)
+		with self.assertRaises(ordering.PortalOrderError) as refused:
+			self.place(cart=cart)
+		self.assertIn(first["name"], str(refused.exception))
+		self.assertEqual(count("Customer Order", customer=self.customer, customer_po=cart["customer_po"]), 1)
+
 	def test_an_intake_refusal_names_the_row(self):
 		"""The DocType's own checks run on portal orders: a fractional quantity of a whole-number UOM."""
 		with self.assertRaises(ordering.PortalOrderError) as refused:
@@ -250,18 +271,23 @@ class TestPortalOrdering(PortalTestCase):
 	def test_placing_orders_is_rate_limited_per_user(self):
 		cmd = "order_mgmt.portal.ordering.place_order"
 		set_request(method="POST", path=f"/api/method/{cmd}")
-		frappe.local.form_dict = frappe._dict(cmd=cmd)
 		counter = frappe.cache.make_key(f"rl:{cmd}:{self.user}")
 		self.addCleanup(frappe.cache.delete, counter)
 		frappe.cache.setex(counter, ordering.PLACE_ORDER_WINDOW, ordering.PLACE_ORDER_LIMIT)
 		before = count("Customer Order", customer=self.customer)
-		with self.assertRaises(frappe.RateLimitExceededError):
-			self.place()
+		with acting_as(self.user):
+			frappe.local.form_dict = frappe._dict(cmd=cmd)  # as the request handler sets it
+			with self.assertRaises(frappe.RateLimitExceededError):
+				ordering.place_order(frappe.as_json(self.cart()), str(uuid4()), customer=self.customer)
 		self.assertEqual(count("Customer Order", customer=self.customer), before)
-		# another user has their own allowance
-		frappe.local.form_dict = frappe._dict(cmd=cmd)
-		self.place(user=self.other_user)
-		frappe.cache.delete(frappe.cache.make_key(f"rl:{cmd}:{self.other_user}"))
+
+		# the limit is the user's, whatever the request says: another user still places orders
+		other_counter = frappe.cache.make_key(f"rl:{cmd}:{self.other_user}")
+		self.addCleanup(frappe.cache.delete, other_counter)
+		with acting_as(self.other_user):
+			frappe.local.form_dict = frappe._dict(cmd=cmd, _portal_rate_limit_user=self.user)
+			ordering.place_order(frappe.as_json(self.cart()), str(uuid4()))
+		self.assertEqual(int(frappe.cache.get(other_counter)), 1)
 
 	# --- re-order ------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from frappe.desk.form.save import savedocs
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, now_datetime, nowdate
 
+from order_mgmt.review.workflow import RouteChangedError
 from order_mgmt.server_owned import NotADraftError, ServerOwnedError
 from order_mgmt.tests.test_return_request import decide as decide_return
 from order_mgmt.tests.test_return_request import delivered_order, make_request, stock_user
@@ -251,18 +252,19 @@ class TestCustomerOrderOwnedFields(FrappeTestCase):
 				frappe.client.save(doc)
 		self.assertEqual(frappe.db.get_value("Customer Order Item", victim_row, "parent"), victim.name)
 
-	def test_lines_changed_in_the_submit_call_are_routed_as_submitted(self):
-		customer = make_customer()
+	def test_lines_changed_in_the_submit_call_are_reviewed_as_submitted(self):
+		payload = order_payload(make_customer(), [{"item_code": make_item(rate=100), "qty": 1}])
 		with acting_as(clerk()):
-			saved = frappe.client.insert(
-				order_payload(customer, [{"item_code": make_item(rate=100), "qty": 1}])
-			)
+			saved = frappe.client.insert(payload)
 			self.assertFalse(saved["review_route"])  # a clean draft: no review needed as saved
 			saved["items"][0]["discount_percentage"] = 12  # a discount Sales reviews, sent with the submit
-			frappe.client.submit(saved)
-		order = frappe.get_doc("Customer Order", saved["name"])
-		self.assertEqual((order.workflow_state, order.review_route), ("Pending Sales Review", "Sales"))
-		self.assertFalse(order.sales_order)
+			with self.assertRaises(RouteChangedError):
+				frappe.client.submit(saved)
+		self.assertEqual(
+			stored("Customer Order", saved["name"], ["docstatus", "sales_order"]),
+			{"docstatus": 0, "sales_order": None},
+		)
+		self.assertEqual(count("Sales Order", customer_order=saved["name"]), 0)
 
 	def test_a_line_saved_on_its_own_is_refused(self):
 		order = make_order(make_customer(), [{"item_code": make_item(), "qty": 1}], submit=True)

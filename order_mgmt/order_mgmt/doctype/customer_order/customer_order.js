@@ -474,9 +474,11 @@ const CO_FINAL_SHORTAGE_ACTIONS = ["Substitute", "Cancel Line"];
 
 function co_show_stock_check(frm) {
 	if (frm.is_new() || !(frm.doc.items || []).length || frm.doc.docstatus === 2) return;
+	const seq = (frm._co_stock_seq = (frm._co_stock_seq || 0) + 1);
 	frappe
 		.xcall("order_mgmt.fulfilment.stock_check.stock_check", { order: frm.doc.name })
 		.then((lines) => {
+			if (seq !== frm._co_stock_seq) return; // a later refresh asked again
 			if (!lines || !lines.length || frm.doc.name !== frm.docname) return;
 			const esc = frappe.utils.escape_html;
 			const fmt = (value) => format_number(value, null, 2);
@@ -826,7 +828,7 @@ function co_apply_pricing(frm, result) {
 	(result.items || []).forEach((priced) => {
 		const row = (frm.doc.items || []).find((r) => r.name === priced.name);
 		if (!row) return;
-		co_line_stock[row.name] = priced.stock;
+		co_line_stock[row.name] = { ...priced.stock, stock_uom: priced.stock_uom };
 		const values = {};
 		CO_PRICED_ROW_FIELDS.forEach((field) => {
 			const value = priced[field];
@@ -872,15 +874,16 @@ function co_set_taxes(frm, taxes) {
 	frm.refresh_field("taxes");
 }
 
+function co_set_form_message(frm, marker, html, colour) {
+	// One block of ours per marker among the form's messages (Frappe's show_message appends blocks).
+	frm.layout.message.find(`.${marker}`).closest(".form-message").remove();
+	if (!frm.layout.message.find(".form-message").length) frm.layout.show_message();
+	if (html) frm.dashboard.set_headline_alert(`<div class="${marker}">${html}</div>`, colour);
+}
+
 function co_show_pricing_message(frm, message) {
 	// What the save would refuse, shown quietly while the clerk types (the save still says it loudly).
-	if (message) {
-		frm.set_intro(message, "orange");
-		frm._co_pricing_intro = true;
-	} else if (frm._co_pricing_intro) {
-		frm.set_intro("");
-		frm._co_pricing_intro = false;
-	}
+	co_set_form_message(frm, "co-pricing-message", message || "", "orange");
 }
 
 function co_set_availability_formatter() {
@@ -907,8 +910,8 @@ function co_set_availability_formatter() {
 		]);
 		return `<span class="indicator ${stock.short ? "red" : "green"} co-line-stock" title="${esc(
 			title
-		)}">${link} <span class="text-muted small">${esc(
-			__("{0} available", [fmt(stock.available_qty)])
+		)}">${link}<span class="text-muted small ml-2">${esc(
+			__("{0} available", [`${fmt(stock.available_qty)} ${stock.stock_uom || ""}`.trim()])
 		)}</span></span>`;
 	};
 }
@@ -918,12 +921,17 @@ function co_set_availability_formatter() {
 function co_show_route_preview(frm) {
 	if (frm.is_new() || frm.doc.docstatus !== 0) return;
 	const name = frm.doc.name;
+	const seq = (frm._co_preview_seq = (frm._co_preview_seq || 0) + 1);
 	frappe.xcall("order_mgmt.orders.live_pricing.route_preview", { name }).then((preview) => {
-		if (!preview || !preview.draft || frm.doc.name !== name || frm.doc.docstatus !== 0) return;
+		// a refresh after this call asked again: only the latest answer is shown
+		if (seq !== frm._co_preview_seq || frm.doc.name !== name || frm.doc.docstatus !== 0) return;
+		if (!preview || !preview.draft) return;
 		const esc = frappe.utils.escape_html;
 		if (!preview.route.length) {
-			frm.dashboard.set_headline_alert(
-				`<div>${__("No review needed: this order will be approved automatically when submitted.")}</div>`,
+			co_set_form_message(
+				frm,
+				"co-route-preview",
+				__("No review needed: this order will be approved automatically when submitted."),
 				"green"
 			);
 			return;
@@ -937,7 +945,9 @@ function co_show_route_preview(frm) {
 					)})</span></li>`
 			)
 			.join("");
-		frm.dashboard.set_headline_alert(
+		co_set_form_message(
+			frm,
+			"co-route-preview",
 			`<div>${__("When submitted, this order will need review: {0}", [stages])}</div>` +
 				(reasons ? `<div>${__("Because:")}<ul>${reasons}</ul></div>` : "") +
 				`<div class="text-muted small">${__("As saved; changes count once you save them.")}</div>`,

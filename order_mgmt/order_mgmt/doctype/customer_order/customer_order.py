@@ -178,8 +178,10 @@ class CustomerOrder(Document):
 	def set_review_route(self):
 		"""Which review stages the order needs, kept current while it is a draft (the workflow's
 		transition conditions read it) and decided again on submit, from the lines as submitted."""
-		if self.docstatus == 0 or getattr(self, "_action", None) == "submit":
+		if self.docstatus == 0:
 			facts.compute_route(self)
+		elif getattr(self, "_action", None) == "submit":
+			workflow.set_route_on_submit(self)
 
 	def before_submit(self):
 		intake.validate_not_duplicate(self)
