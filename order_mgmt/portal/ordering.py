@@ -423,7 +423,12 @@ def _place_order(cart, request_key: str, customer: str | None = None) -> dict:
 
 
 def order_of_request(customer: str, request_key: str) -> str | None:
-	return frappe.db.get_value(DOCTYPE, {"customer": customer, "portal_request_key": request_key}, "name")
+	"""The order already placed with this key. A locking read (FOR UPDATE), taken under the customer
+	lock: it sees the latest committed rows, where a plain read would see the transaction's snapshot,
+	taken before the lock was granted (a concurrent double click would then place a second order)."""
+	return frappe.db.get_value(
+		DOCTYPE, {"customer": customer, "portal_request_key": request_key}, "name", for_update=True
+	)
 
 
 def placed(name: str, duplicate: bool = False) -> dict:

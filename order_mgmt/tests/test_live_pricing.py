@@ -208,6 +208,17 @@ class TestLivePricing(FrappeTestCase):
 		self.assertEqual(too_cheap["items"][0]["rate"], 50, "figures come with a problem found after pricing")
 		self.assertEqual((unfinished["items"], unfinished["message"]), ([], None))
 
+	def test_values_of_the_wrong_shape_are_refused_quietly(self):
+		item, customer = make_item(rate=10), make_customer()
+		filter_as_link = form_draft(customer, [{"item_code": item, "qty": 1}])
+		filter_as_link["customer"] = {"name": ["like", "%"]}
+		with acting_as(clerk()):
+			refused = price_draft(filter_as_link)
+			no_rows = price_draft({**form_draft(customer, []), "items": "not a table"})
+			self.assertRaises(frappe.ValidationError, price_draft, "[1, 2]")
+		self.assertIn("must be text", refused["message"])
+		self.assertEqual((no_rows["items"], no_rows["message"]), ([], None))
+
 	def test_user_who_may_not_create_or_write_orders_is_refused(self):
 		item = make_item(rate=10)
 		reader = make_user(["Stock User"])  # reads Customer Orders, may not create or change them

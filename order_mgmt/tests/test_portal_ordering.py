@@ -7,6 +7,7 @@ from urllib.parse import quote
 from uuid import uuid4
 
 import frappe
+from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, flt, nowdate, set_request
 
 from order_mgmt.erpnext_bridge.sales_order import price_order
@@ -22,6 +23,7 @@ from order_mgmt.tests.utils import (
 	make_order,
 	order_doc,
 	reviewer,
+	run_concurrently,
 	unique,
 )
 
@@ -399,3 +401,26 @@ class TestPortalOrdering(PortalTestCase):
 		with acting_as(self.user), self.assertRaises(ordering.PortalOrderError) as refused:
 			self.place(cart=self.cart([{"item_code": "NO-SUCH", "qty": 1}]))
 		self.assertIn("第 1 行", str(refused.exception))
+
+
+class TestConcurrentPlacement(FrappeTestCase):
+	def test_a_double_click_places_one_order(self):
+		"""Two requests with one cart's key at once: the second waits for the customer lock, then must
+		see the first one's order (a locking read: its snapshot predates the first's commit)."""
+		item = make_item(rate=50)
+		customer = make_customer()
+		user = make_portal_user(customer, key="double")
+		frappe.db.commit()  # the other connections must see the customer, item and user
+		key = str(uuid4())
+		cart = frappe.as_json(
+			{"items": [{"item_code": item, "qty": 2}], "delivery_date": add_days(nowdate(), 2)}
+		)
+
+		def place():
+			frappe.set_user(user)
+			return ordering.place_order(cart, key)
+
+		results = run_concurrently([place, place])
+		names = {result["name"] for result in results if isinstance(result, dict)}
+		self.assertEqual(len(names), 1, results)
+		self.assertEqual(count("Customer Order", customer=customer), 1)

@@ -73,7 +73,9 @@ def serve():
 	)
 	for _ in range(60):
 		try:
-			urllib.request.urlopen(f"{BASE}/login", timeout=2)
+			# Chromium resolves *.localhost itself; Python may not: ask the loopback with the site's Host
+			request = urllib.request.Request(f"http://127.0.0.1:{PORT}/login", headers={"Host": SITE})
+			urllib.request.urlopen(request, timeout=2)
 			return server
 		except OSError:
 			time.sleep(1)
