@@ -12,6 +12,7 @@ from order_mgmt.tests.utils import (
 	make_order,
 	make_tax_template,
 	order_doc,
+	run_concurrently,
 )
 
 
@@ -223,6 +224,28 @@ class TestCustomerOrderValidation(FrappeTestCase):
 		self.assertEqual(count("Sales Order", customer=self.customer, docstatus=1), 1)
 		# A different PO reference is a different order.
 		make_order(self.customer, lines, customer_po="PO-DUP-2", submit=True)
+
+	def test_two_identical_orders_submitted_at_once_pass_the_duplicate_guard_once(self):
+		"""The guard reads under the customer lock with a locking read: a plain read would see the
+		transaction's older snapshot and miss the order the other connection just committed."""
+		customer, item = make_customer(), make_item(stock_qty=10)
+		lines = [{"item_code": item, "qty": 1}]
+		drafts = [make_order(customer, lines, customer_po="PO-DUP-RACE") for _ in range(2)]
+		frappe.db.commit()  # the racing connections must see the drafts
+
+		def submit(name):
+			def call():
+				frappe.db.get_value("Customer Order", name, "docstatus")  # the snapshot starts here
+				frappe.get_doc("Customer Order", name).submit()
+				return name
+
+			return call
+
+		results = run_concurrently([submit(draft.name) for draft in drafts])
+		frappe.db.rollback()  # a fresh snapshot: see what the racing connections committed
+		refused = [r for r in results if isinstance(r, DuplicateOrderError)]
+		self.assertEqual(len(refused), 1, results)
+		self.assertEqual(count("Customer Order", customer=customer, docstatus=1), 1)
 
 	def test_messages_are_translated(self):
 		frappe.local.lang = "zh"
