@@ -182,6 +182,12 @@ permission_query_conditions = {
 	"Customer Order": "order_mgmt.review.permissions.customer_order_query",
 	"Order Review": "order_mgmt.review.permissions.order_review_query",
 	"Return Request": "order_mgmt.returns.permissions.return_request_query",
+	# Child tables listed on their own (frappe.client.get_list / reportview with a parent DocType).
+	"Customer Order Item": "order_mgmt.review.permissions.customer_order_child_query",
+	"Customer Order Hold Reason": "order_mgmt.review.permissions.customer_order_child_query",
+	"Order Review Check": "order_mgmt.review.permissions.order_review_child_query",
+	"Return Request Item": "order_mgmt.returns.permissions.return_request_child_query",
+	"Return Request Review": "order_mgmt.returns.permissions.return_request_child_query",
 }
 
 has_permission = {

@@ -41,6 +41,7 @@ LINE_FIELDS_FROM_ERPNEXT = (
 	"amount",
 	"warehouse",
 	"delivery_date",
+	"pricing_rules",
 )
 TOTAL_FIELDS = ("total_qty", "net_total", "total_taxes_and_charges", "grand_total", "base_grand_total")
 TAX_FIELDS = (
@@ -131,8 +132,13 @@ def price_order(order: CustomerOrder) -> None:
 
 	Discounts are measured against the customer's own price list: an order priced from another list
 	keeps that list's rates, as the rate asked for, and records the discount they make against the
-	customer's price, so that the discount rules and the minimum rate see it."""
+	customer's price, so that the discount rules and the minimum rate see it.
+
+	A line an ERPNext Pricing Rule prices keeps the rule's price-list rate, discount and rate, as the
+	Sales Order it becomes will (ERPNext applies the rule over any rate or discount on submit); a line
+	a rule priced before and no longer does loses the rule's discount, as in ERPNext."""
 	requested = [(line.rate, line.discount_percentage) for line in order.items]
+	rule_priced = [bool(line.get("pricing_rules")) for line in order.items]
 	own_list = customer_price_list(order)
 	if order.price_list and own_list and order.price_list != own_list:
 		other = _priced_sales_order(order)
@@ -143,7 +149,11 @@ def price_order(order: CustomerOrder) -> None:
 		order.price_list = own_list
 	so = _priced_sales_order(order)
 
-	for so_line, (rate, discount) in zip(so.items, requested, strict=True):
+	for so_line, (rate, discount), was_rule_priced in zip(so.items, requested, rule_priced, strict=True):
+		if so_line.get("pricing_rules"):
+			continue
+		if was_rule_priced:
+			rate = discount = None
 		priced = resolve_rate_and_discount(so_line.price_list_rate, rate or None, discount or None)
 		so_line.rate = priced.rate
 		so_line.discount_percentage = priced.discount_percentage
@@ -200,6 +210,7 @@ def create_sales_order(order: CustomerOrder, credit_approved_by: str | None = No
 				"price_list_rate": line.price_list_rate,
 				"discount_percentage": line.discount_percentage,
 				"rate": line.rate,
+				"pricing_rules": line.pricing_rules,
 				"warehouse": line.warehouse,
 				"delivery_date": line.delivery_date or order.delivery_date,
 			},

@@ -13,7 +13,14 @@ from __future__ import annotations
 import frappe
 from frappe import _
 
-from order_mgmt.review.permissions import customer_order_has_permission, customer_order_query, has_full_access
+from order_mgmt.review.permissions import (
+	child_table_query,
+	customer_order_has_permission,
+	customer_order_query,
+	has_full_access,
+)
+
+RETURN_REQUEST_CHILD_DOCTYPES = ("Return Request Item", "Return Request Review")
 
 STATUSES_BY_ROLE = {
 	"Sales Reviewer": ("Submitted", "Under Review", "Approved", "Rejected", "Closed"),
@@ -48,6 +55,12 @@ def return_request_query(user: str | None = None, doctype: str | None = None) ->
 		listed = ", ".join(frappe.db.escape(status) for status in sorted(statuses))
 		conditions.append(f"`tabReturn Request`.status in ({listed})")
 	return "(" + " or ".join(conditions) + ")"
+
+
+def return_request_child_query(user: str | None = None, doctype: str | None = None) -> str:
+	"""Return Request Item, Return Request Review: those of the requests the user may see."""
+	child = doctype if doctype in RETURN_REQUEST_CHILD_DOCTYPES else RETURN_REQUEST_CHILD_DOCTYPES[0]
+	return child_table_query(child, "Return Request", return_request_query(user))
 
 
 def return_request_has_permission(doc, ptype: str | None = None, user: str | None = None) -> bool:

@@ -15,6 +15,7 @@ FULFILMENT_STATUSES = ("To Deliver", "Partly Delivered", "Delivered", "Completed
 ACCOUNTS_ROLES = {"Accounts User"}
 """Accountants see approved orders, and those on hold (payment holds), to invoice and collect."""
 BILLING_STATUSES = (*FULFILMENT_STATUSES, "On Hold")
+CUSTOMER_ORDER_CHILD_DOCTYPES = ("Customer Order Item", "Customer Order Hold Reason")
 
 
 def _visible_statuses(roles: set[str]) -> tuple[str, ...]:
@@ -68,6 +69,29 @@ def customer_order_query(user: str | None = None, doctype: str | None = None) ->
 		return found
 
 	return _query(user, conditions)
+
+
+def child_table_query(child: str, parent: str, parent_conditions: str) -> str:
+	"""Rows of a child table only of the parents the user may see (parent_conditions: the parent's
+	permission_query_conditions). Frappe's list APIs on a child DocType (frappe.client.get_list,
+	frappe.desk.reportview with a parent DocType) check the parent's role permission only."""
+	if not parent_conditions:
+		return ""
+	return (
+		f"(`tab{child}`.parenttype = {frappe.db.escape(parent)} and `tab{child}`.parent in "
+		f"(select name from `tab{parent}` where {parent_conditions}))"
+	)
+
+
+def customer_order_child_query(user: str | None = None, doctype: str | None = None) -> str:
+	"""Customer Order Item, Customer Order Hold Reason: those of the orders the user may see."""
+	child = doctype if doctype in CUSTOMER_ORDER_CHILD_DOCTYPES else CUSTOMER_ORDER_CHILD_DOCTYPES[0]
+	return child_table_query(child, "Customer Order", customer_order_query(user))
+
+
+def order_review_child_query(user: str | None = None, doctype: str | None = None) -> str:
+	"""Order Review Check: those of the reviews the user may see."""
+	return child_table_query("Order Review Check", "Order Review", order_review_query(user))
 
 
 def customer_order_has_permission(doc, ptype: str | None = None, user: str | None = None) -> bool:
