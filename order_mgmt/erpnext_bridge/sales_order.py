@@ -185,6 +185,7 @@ def _copy_pricing_back(so: SalesOrder, order: CustomerOrder) -> None:
 	for line, so_line in zip(order.items, so.items, strict=True):
 		for fieldname in LINE_FIELDS_FROM_ERPNEXT:
 			line.set(fieldname, so_line.get(fieldname))
+		line.pricing_rules = so_line.get("pricing_rules") or ""  # "": the form clears a rule that went
 	order.set("taxes", [{fieldname: tax.get(fieldname) for fieldname in TAX_FIELDS} for tax in so.taxes])
 	for fieldname in TOTAL_FIELDS:
 		order.set(fieldname, flt(so.get(fieldname)))

@@ -51,6 +51,15 @@ def validate_cancellation(order: CustomerOrder) -> None:
 		)
 
 
+def set_cancelled_workflow_state(order: CustomerOrder) -> None:
+	"""Frappe moves the workflow state on cancel only through a workflow action; the API's plain
+	cancel would leave the order "Approved" while it is cancelled."""
+	from frappe.model.workflow import get_workflow_name, set_workflow_state_on_action
+
+	if workflow := get_workflow_name(order.doctype):
+		set_workflow_state_on_action(order, workflow, "cancel")
+
+
 def cancel_sales_order(order: CustomerOrder) -> None:
 	if order.sales_order:
 		cancel_erpnext_sales_order(order.sales_order)

@@ -552,10 +552,13 @@ def validate_not_duplicate(order: CustomerOrder) -> None:
 	if not cint(get_settings().block_duplicate_orders):
 		return
 	lock_customer(order.customer)
+	# A locking read: a plain one reads the transaction's older snapshot and would miss the order a
+	# concurrent submit committed while this one waited for the customer lock.
 	existing = frappe.db.get_value(
 		"Customer Order",
 		{"duplicate_key": order.duplicate_key, "docstatus": 1, "name": ("!=", order.name)},
 		"name",
+		for_update=True,
 	)
 	if existing:
 		frappe.throw(

@@ -58,8 +58,18 @@ DRAFT_HEADER_FIELDS = (
 )
 """What price_draft reads from the form's header: what a clerk chooses, nothing computed."""
 
-DRAFT_LINE_FIELDS = ("item_code", "qty", "uom", "rate", "discount_percentage", "warehouse", "delivery_date")
-"""What price_draft reads from a line (the conversion factor is always the item's)."""
+DRAFT_LINE_FIELDS = (
+	"item_code",
+	"qty",
+	"uom",
+	"rate",
+	"discount_percentage",
+	"warehouse",
+	"delivery_date",
+	"pricing_rules",
+)
+"""What price_draft reads from a line (the conversion factor is always the item's; pricing_rules: the
+ERPNext Pricing Rules the line was last priced with, whose discount goes when they no longer apply)."""
 
 PRICED_HEADER_FIELDS = (
 	"currency",
@@ -80,6 +90,7 @@ PRICED_LINE_FIELDS = (
 	"amount",
 	"warehouse",
 	"delivery_date",
+	"pricing_rules",
 )
 
 CHECKS_BEFORE_PRICING = (

@@ -33,6 +33,7 @@ class TestCancellation(FrappeTestCase):
 		cancel_order(self.order.name, "customer changed their mind")
 		self.order.reload()
 		self.assertEqual((self.order.docstatus, self.order.status), (2, "Cancelled"))
+		self.assertEqual(self.order.workflow_state, "Cancelled")  # not left at "Approved"
 		self.assertEqual(self.order.cancellation_reason, "customer changed their mind")
 		self.assertEqual(frappe.db.get_value("Sales Order", self.order.sales_order, "docstatus"), 2)
 

@@ -6,6 +6,7 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, nowdate
 
+from order_mgmt.orders.live_pricing import price_draft
 from order_mgmt.review.workflow import take_action
 from order_mgmt.tests.test_live_pricing import make_price_list
 from order_mgmt.tests.utils import (
@@ -135,6 +136,36 @@ class TestPricingRules(FrappeTestCase):
 			rate=100,
 			discount_percentage=0,
 		)
+
+	def test_live_pricing_drops_the_rules_discount_as_the_save_does(self):
+		make_discount_rule(self.item, min_qty=5, discount_percentage=15)
+		order = make_order(self.customer, [{"item_code": self.item, "qty": 6}])
+		line = order.items[0]
+		# The form after the clerk lowered the qty of the loaded line: it sends the line's discount as
+		# the clerk's (a discount read from the database) and the rules the line was priced with.
+		form = {
+			"name": order.name,
+			**{f: order.get(f) for f in ("customer", "company", "order_date", "delivery_date", "price_list")},
+			"items": [
+				{
+					"name": line.name,
+					"item_code": self.item,
+					"qty": 2,
+					"warehouse": line.warehouse,
+					"discount_percentage": line.discount_percentage,
+					"rate": 0,
+					"pricing_rules": line.pricing_rules,
+				}
+			],
+		}
+		with acting_as(order.owner):
+			priced = price_draft(form)["items"][0]
+		self.assertEqual(
+			(priced["rate"], priced["discount_percentage"], priced["pricing_rules"]), (100, 0, "")
+		)
+		line.qty = 2
+		order.save()
+		self.assertEqual((order.items[0].rate, order.items[0].discount_percentage), (100, 0))
 
 	def test_a_clerks_discount_on_a_line_without_a_rule_is_kept(self):
 		make_discount_rule(self.item, discount_percentage=15)

@@ -700,6 +700,7 @@ const CO_PRICED_ROW_FIELDS = [
 	"rate",
 	"amount",
 	"warehouse",
+	"pricing_rules",
 ];
 const CO_TOTAL_FIELDS = ["total_qty", "net_total", "total_taxes_and_charges", "grand_total", "base_grand_total"];
 // Stock per line from the last pricing call, by row name (shown next to the item in the grid).
@@ -804,6 +805,7 @@ function co_pricing_payload(frm) {
 			delivery_date: row.delivery_date,
 			rate: manual === "rate" ? row.rate : 0,
 			discount_percentage: manual === "discount" ? row.discount_percentage : 0,
+			pricing_rules: row.pricing_rules,
 		};
 	});
 	return payload;

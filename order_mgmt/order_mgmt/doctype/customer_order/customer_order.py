@@ -203,6 +203,7 @@ class CustomerOrder(Document):
 		cancellation.validate_cancellation(self)
 		intake.sanitize_free_text(self)
 		self.status = order_status.CANCELLED
+		cancellation.set_cancelled_workflow_state(self)
 
 	def on_cancel(self):
 		cancellation.cancel_sales_order(self)
