@@ -16,7 +16,14 @@ fixtures = [
 			[
 				"name",
 				"in",
-				["Order Manager", "Order Clerk", "Sales Reviewer", "Finance Reviewer", "Warehouse Reviewer"],
+				[
+					"Order Manager",
+					"Order Clerk",
+					"Sales Reviewer",
+					"Finance Reviewer",
+					"Warehouse Reviewer",
+					"Customer Service",
+				],
 			]
 		],
 	},

@@ -32,6 +32,15 @@ class DuplicateOrderError(frappe.DuplicateEntryError):
 	"""The same order was already submitted."""
 
 
+class PriceChangeNotPermittedError(OrderValidationError):
+	"""A user who may not change prices gave a line a rate or discount other than pricing gives."""
+
+
+PRICE_ROLES = frozenset({"Sales Reviewer", "Order Manager", "Sales Manager", "System Manager"})
+"""Who may give a line another rate or discount than pricing gives, when Order Management Settings'
+*Only reviewers and managers change prices* is on (the seeds' role matrix: sales supervisors)."""
+
+
 class InvalidInputError(frappe.ValidationError):
 	"""A value of the wrong type, out of its column's range or not a real date (orders/coercion.py)."""
 
@@ -501,6 +510,7 @@ def validate_whole_number_quantities(order: CustomerOrder) -> None:
 
 def validate_minimum_rates(order: CustomerOrder) -> None:
 	"""No line may be discounted beyond the item's Max Discount (or the settings' default)."""
+	validate_price_changes(order)
 	default_max = flt(get_settings().max_discount_percentage)
 	items = item_facts(order)
 	for line in order.items:
@@ -526,6 +536,47 @@ def validate_minimum_rates(order: CustomerOrder) -> None:
 				),
 				OrderValidationError,
 			)
+
+
+def validate_price_changes(order: CustomerOrder) -> None:
+	"""With *Only reviewers and managers change prices* on, a user without PRICE_ROLES may not set or
+	change a line's rate or discount away from what pricing gives (price list and pricing rules;
+	run after pricing). Lines unchanged since the last save pass (a reviewer's price stays when the
+	clerk edits something else), and so do the app's own code paths (ignore_permissions)."""
+	if not cint(get_settings().restrict_price_changes) or order.flags.ignore_permissions:
+		return
+	user = frappe.session.user
+	if user == "Administrator" or PRICE_ROLES & set(frappe.get_roles(user)):
+		return
+	stored = {}
+	if order.name and frappe.db.exists("Customer Order", order.name):  # a saved draft (also live pricing)
+		stored = {
+			row.name: (flt(row.rate), flt(row.discount_percentage))
+			for row in frappe.get_all(
+				"Customer Order Item",
+				filters={"parent": order.name, "parenttype": "Customer Order"},
+				fields=["name", "rate", "discount_percentage"],
+			)
+		}
+	for line in order.items:
+		if line.get("pricing_rules"):
+			continue  # the rule's price: pricing gave it
+		if not flt(line.discount_percentage) and flt(line.rate) == flt(line.price_list_rate):
+			continue
+		if stored.get(line.name) == (flt(line.rate), flt(line.discount_percentage)):
+			continue
+		frappe.throw(
+			_(
+				"{0}: only a Sales Reviewer or a manager may give {1} a rate or discount other than the price list's {2}"
+			).format(
+				row_label(line),
+				frappe.bold(line.item_code),
+				frappe.format_value(
+					line.price_list_rate, {"fieldtype": "Currency", "options": order.currency}
+				),
+			),
+			PriceChangeNotPermittedError,
+		)
 
 
 def set_default_priority(order: CustomerOrder) -> None:

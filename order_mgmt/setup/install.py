@@ -45,8 +45,19 @@ def after_install() -> None:
 
 
 def after_sync() -> None:
-	"""After install-app has imported the fixtures: the modes of payment get their accounts."""
+	"""After install-app has imported the fixtures: the modes of payment get their accounts; the roles
+	(fixtures) get their permissions on ERPNext's documents, and Pick List its print format."""
 	ensure_mode_of_payment_accounts()
+	apply_role_permissions_and_print_formats()
+
+
+def apply_role_permissions_and_print_formats() -> None:
+	"""Once per site (setup/role_permissions.py, setup/print_formats.py)."""
+	from order_mgmt.setup.print_formats import apply_default_print_formats
+	from order_mgmt.setup.role_permissions import apply_role_permissions
+
+	apply_role_permissions()
+	apply_default_print_formats()
 
 
 def ensure_mode_of_payment_accounts() -> None:
@@ -102,6 +113,7 @@ def after_migrate() -> None:
 	"""Never re-applies global settings (see the module docstring)."""
 	ensure_settings_defaults()
 	ensure_mode_of_payment_accounts()
+	apply_role_permissions_and_print_formats()  # once: sites installed before they existed
 
 
 def ensure_settings_defaults() -> None:
@@ -122,6 +134,11 @@ def before_uninstall() -> None:
 	"""Remove what fixtures added to ERPNext's own doctypes (Frappe drops the app's own doctypes) and
 	put back the global settings the app changed."""
 	restore_global_settings()
+	from order_mgmt.setup.print_formats import remove_default_print_formats
+	from order_mgmt.setup.role_permissions import remove_role_permissions
+
+	remove_role_permissions()
+	remove_default_print_formats()
 	for name in CUSTOM_FIELDS:
 		frappe.delete_doc("Custom Field", name, ignore_missing=True, force=True)
 	for workflow in ("Customer Order Review", "Return Request Review"):

@@ -12,8 +12,21 @@ class OrderReviewLockedError(frappe.ValidationError):
 	pass
 
 
+def review_name(customer_order: str, stage: str) -> str:
+	"""`<order>-<STAGE>-<n>`, n one more than the order's highest for that stage (a decision locks the
+	order's row, so two reviews of one order and stage are not named at once)."""
+	prefix = f"{customer_order}-{(stage or 'REVIEW').upper().replace(' ', '-')}-"
+	taken = frappe.get_all("Order Review", filters={"name": ("like", f"{prefix}%")}, pluck="name")
+	counters = [int(name[len(prefix) :]) for name in taken if name[len(prefix) :].isdigit()]
+	return f"{prefix}{max(counters, default=0) + 1}"
+
+
 class OrderReview(Document):
 	"""One stage's review of a Customer Order: pending until decided, then never edited again."""
+
+	def autoname(self):
+		"""Readable: the order, the stage and a counter, e.g. CO-2026-00010-SALES-1."""
+		self.name = review_name(self.customer_order, self.stage)
 
 	def before_validate(self):
 		server_owned.refuse_unless_app_write(self)  # written only by order_mgmt.review.workflow

@@ -1,0 +1,179 @@
+"""Review performance (pure): submitted orders and their Order Reviews into weekly KPI rows, and per
+stage, per reviewer and per hold rule.
+
+Definitions (one order counts once per measure):
+- an order belongs to the week (Monday) of its order date;
+- auto-approved: its review decision is "Auto-approved" and no Order Review exists for it (an order
+  ERPNext refused on hand-off is put on hold and is no longer auto-approved);
+- manual intervention: a person decided something on it — at least one Order Review was decided, or
+  it was put on hold ("Held for Review" without any review). Orders still waiting for their first
+  decision are neither auto-approved nor manual, so the two rates need not add up to 100 %;
+- rejected / returned for changes: at least one of its reviews has that decision;
+- an SLA breach is a review marked overdue by the hourly job, decided after its SLA due time, or
+  still pending after it (as of `now`);
+- review time: decided − requested, in hours, of decided reviews; medians per week and per stage;
+- holds per rule: the rule names of the order's hold reasons (never their figures).
+
+The Frappe side (the Review Performance report) gathers orders, hold rule names and reviews with a
+few queries and formats these rows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from order_mgmt.analytics.stats import median, rate
+
+AUTO_APPROVED = "Auto-approved"
+HELD = "Held for Review"
+PENDING = "Pending"
+APPROVED = "Approved"
+REJECTED = "Rejected"
+RETURNED = "Returned for Changes"
+
+
+@dataclass(frozen=True)
+class OrderFact:
+	name: str
+	order_date: date
+	review_decision: str | None = None
+	hold_rules: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReviewFact:
+	customer_order: str
+	stage: str | None
+	decision: str
+	reviewer: str | None = None
+	requested_on: datetime | None = None
+	decided_on: datetime | None = None
+	sla_due: datetime | None = None
+	is_overdue: bool = False
+	escalated: bool = False
+
+	@property
+	def decided(self) -> bool:
+		return self.decision != PENDING and self.decided_on is not None
+
+
+def week_of(day: date) -> date:
+	"""The Monday of the day's week."""
+	if isinstance(day, datetime):
+		day = day.date()
+	return day - timedelta(days=day.weekday())
+
+
+def review_hours(review: ReviewFact) -> float | None:
+	if not review.decided or review.requested_on is None:
+		return None
+	return max(0.0, (review.decided_on - review.requested_on).total_seconds() / 3600)
+
+
+def is_breach(review: ReviewFact, now: datetime) -> bool:
+	if review.is_overdue:
+		return True
+	if review.sla_due is None:
+		return False
+	if review.decided:
+		return review.decided_on > review.sla_due
+	return now > review.sla_due
+
+
+def is_auto_approved(order: OrderFact, reviews: Iterable[ReviewFact]) -> bool:
+	return order.review_decision == AUTO_APPROVED and not list(reviews)
+
+
+def is_manual(order: OrderFact, reviews: Iterable[ReviewFact]) -> bool:
+	reviews = list(reviews)
+	return any(r.decided for r in reviews) or (order.review_decision == HELD and not reviews)
+
+
+def _by_order(reviews: Iterable[ReviewFact]) -> dict[str, list[ReviewFact]]:
+	result: dict[str, list[ReviewFact]] = defaultdict(list)
+	for review in reviews:
+		result[review.customer_order].append(review)
+	return result
+
+
+def weekly_rows(orders: Iterable[OrderFact], reviews: Iterable[ReviewFact], now: datetime) -> list[dict]:
+	"""One row per week that has orders, oldest first. Reviews of orders not given are ignored."""
+	reviews_of = _by_order(reviews)
+	weeks: dict[date, list[OrderFact]] = defaultdict(list)
+	for order in orders:
+		weeks[week_of(order.order_date)].append(order)
+	return [{"week": week, **_kpis(weeks[week], reviews_of, now)} for week in sorted(weeks)]
+
+
+def total_row(orders: Iterable[OrderFact], reviews: Iterable[ReviewFact], now: datetime) -> dict:
+	"""The same measures over all the orders given (rates and medians of the whole, not sums of the
+	weeks')."""
+	return _kpis(list(orders), _by_order(reviews), now)
+
+
+def _kpis(orders: list[OrderFact], reviews_of: dict[str, list[ReviewFact]], now: datetime) -> dict:
+	reviews = [r for o in orders for r in reviews_of.get(o.name, ())]
+	auto = sum(is_auto_approved(o, reviews_of.get(o.name, ())) for o in orders)
+	manual = sum(is_manual(o, reviews_of.get(o.name, ())) for o in orders)
+	return {
+		"orders": len(orders),
+		"auto_approved": auto,
+		"auto_approval_rate": rate(auto, len(orders)),
+		"manual": manual,
+		"manual_rate": rate(manual, len(orders)),
+		"held": sum(1 for o in orders if o.hold_rules),
+		"rejected": _orders_with(orders, reviews_of, REJECTED),
+		"returned": _orders_with(orders, reviews_of, RETURNED),
+		"decisions": sum(1 for r in reviews if r.decided),
+		"sla_breaches": sum(1 for r in reviews if is_breach(r, now)),
+		"escalated": sum(1 for r in reviews if r.escalated),
+		"median_review_hours": median(review_hours(r) for r in reviews),
+	}
+
+
+def _orders_with(orders: list[OrderFact], reviews_of: dict[str, list[ReviewFact]], decision: str) -> int:
+	return sum(1 for o in orders if any(r.decision == decision for r in reviews_of.get(o.name, ())))
+
+
+def stage_rows(reviews: Iterable[ReviewFact], now: datetime) -> list[dict]:
+	"""Per review stage: reviews, decisions by kind, SLA breaches and the median review time."""
+	per_stage: dict[str, list[ReviewFact]] = defaultdict(list)
+	for review in reviews:
+		per_stage[review.stage or ""].append(review)
+	return [_decision_row("stage", stage, per_stage[stage], now) for stage in sorted(per_stage)]
+
+
+def reviewer_rows(reviews: Iterable[ReviewFact], now: datetime) -> list[dict]:
+	"""Per reviewer: the reviews they decided, most decisions first."""
+	per_reviewer: dict[str, list[ReviewFact]] = defaultdict(list)
+	for review in reviews:
+		if review.decided and review.reviewer:
+			per_reviewer[review.reviewer].append(review)
+	rows = [_decision_row("reviewer", who, per_reviewer[who], now) for who in per_reviewer]
+	return sorted(rows, key=lambda row: (-row["decisions"], row["reviewer"]))
+
+
+def _decision_row(key: str, value: str, reviews: list[ReviewFact], now: datetime) -> dict:
+	decisions = Counter(r.decision for r in reviews if r.decided)
+	return {
+		key: value,
+		"reviews": len(reviews),
+		"decisions": sum(decisions.values()),
+		"approved": decisions[APPROVED],
+		"rejected": decisions[REJECTED],
+		"returned": decisions[RETURNED],
+		"pending": sum(1 for r in reviews if not r.decided),
+		"sla_breaches": sum(1 for r in reviews if is_breach(r, now)),
+		"median_review_hours": median(review_hours(r) for r in reviews),
+	}
+
+
+def hold_rule_rows(orders: Iterable[OrderFact]) -> list[dict]:
+	"""Per hold rule: the orders it held and their share of all the orders given, most first."""
+	orders = list(orders)
+	held = Counter(rule for o in orders for rule in set(o.hold_rules) if rule)
+	rows = [{"rule": rule, "orders": n, "share": rate(n, len(orders))} for rule, n in held.items()]
+	return sorted(rows, key=lambda row: (-row["orders"], row["rule"]))
