@@ -34,21 +34,17 @@ def execute(filters: dict | None = None):
 	if not filters.get("company") or not filters.get("from_date") or not filters.get("to_date"):
 		frappe.throw(_("Company, From Date and To Date are required"), ReviewPerformanceFilterError)
 	now = now_datetime()
-	orders = order_facts(filters)
 	if view == "Hold Rule":
-		data = review_kpis.hold_rule_rows(orders)
+		data = review_kpis.hold_rule_rows(order_facts(filters))
+	elif view == "Stage":
+		data = review_kpis.stage_rows(review_facts(filters), now)
+	elif view == "Reviewer":
+		data = review_kpis.reviewer_rows(review_facts(filters), now)
 	else:
-		reviews = review_facts(filters)
-		if view == "Week":
-			data = [
-				{**row, "week": str(row["week"])} for row in review_kpis.weekly_rows(orders, reviews, now)
-			]
-			if data:
-				data.append({"week": _("Total"), **review_kpis.total_row(orders, reviews, now)})
-		elif view == "Stage":
-			data = review_kpis.stage_rows(reviews, now)
-		else:
-			data = review_kpis.reviewer_rows(reviews, now)
+		orders, reviews = order_facts(filters), review_facts(filters)
+		data = [{**row, "week": str(row["week"])} for row in review_kpis.weekly_rows(orders, reviews, now)]
+		if data:
+			data.append({"week": _("Total"), **review_kpis.total_row(orders, reviews, now)})
 	return columns(view), data, None, chart(view, data)
 
 
