@@ -6,13 +6,16 @@
 #   picking: one batch Pick List over many approved orders against ERPNext's pick list per order
 #            (order_mgmt/benchmarks/picking.py)
 #
-# Usage: scripts/benchmark.sh [ORDERS [WARMUP]]      intake (default: 30 orders per scenario, 3 warm-up)
+# Usage: scripts/benchmark.sh [ORDERS [WARMUP [LINES]]]  intake (default: 30 orders per scenario,
+#                                                      3 warm-up, 10 lines per order)
 #        scripts/benchmark.sh picking [ORDERS]       picking (default: 50 orders)
 #
 # Environment:
 #   BENCH_DIR         bench location                  (default: ~/frappe-bench)
 #   TEST_SITE         site to run on                  (default: test-order-mgmt.localhost)
 #   DB_ROOT_PASSWORD  MariaDB root password            (default: admin)
+#   BENCH_LINES       intake: lines per order          (default: 10; the LINES argument wins)
+#   BENCH_PROFILE     intake: print the N app functions issuing most SQL on the Customer Order path
 set -euo pipefail
 
 APP_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,10 +29,12 @@ if [ "${1:-}" = picking ]; then
 fi
 ORDERS="${1:-$([ $KIND = picking ] && echo 50 || echo 30)}"
 WARMUP="${2:-3}"
+LINES="${3:-${BENCH_LINES:-10}}"
+PROFILE="${BENCH_PROFILE:-0}"
 
-case "$ORDERS$WARMUP" in
+case "$ORDERS$WARMUP$LINES$PROFILE" in
 *[!0-9]*)
-	echo "usage: $0 [ORDERS [WARMUP]] (whole numbers)" >&2
+	echo "usage: $0 [ORDERS [WARMUP [LINES]]] (whole numbers)" >&2
 	exit 2
 	;;
 esac
@@ -59,7 +64,7 @@ if [ $KIND = picking ]; then
 	step "Pick-list benchmark on $TEST_SITE ($ORDERS orders)"
 	bench --site "$TEST_SITE" execute order_mgmt.benchmarks.picking.run --kwargs "{\"orders\": $ORDERS}"
 else
-	step "Intake benchmark on $TEST_SITE ($ORDERS orders per scenario, $WARMUP warm-up)"
+	step "Intake benchmark on $TEST_SITE ($ORDERS orders per scenario, $WARMUP warm-up, $LINES lines)"
 	bench --site "$TEST_SITE" execute order_mgmt.benchmarks.intake.run \
-		--kwargs "{\"orders\": $ORDERS, \"warmup\": $WARMUP}"
+		--kwargs "{\"orders\": $ORDERS, \"warmup\": $WARMUP, \"lines\": $LINES, \"profile\": $PROFILE}"
 fi

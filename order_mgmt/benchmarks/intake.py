@@ -22,8 +22,10 @@ attempted during the run aborts it), and the rollback is checked before the resu
 from __future__ import annotations
 
 import math
+import os
 import statistics
 import time
+import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -82,6 +84,9 @@ class Recorder:
 	active: Counter | None = None
 	samples: dict[str, list[tuple[float, Counter]]] = field(default_factory=dict)
 	created: dict[str, list[str]] = field(default_factory=dict)
+	profile: Counter | None = None
+	"""When set, statements of measured Customer Orders per calling app function (see `app_frame`)."""
+	profiling: bool = False
 
 	def timed(self, call: Callable[[], object]) -> tuple[float, Counter]:
 		"""Wall time and statements of one call."""
@@ -123,6 +128,16 @@ def statement_kind(query: object) -> str:
 	return "other"
 
 
+def app_frame() -> str:
+	"""The innermost order_mgmt function (outside this benchmark) on the stack: module:function:line."""
+	for frame in reversed(traceback.extract_stack()):
+		path = frame.filename
+		if "/order_mgmt/" in path and "/benchmarks/" not in path and "/tests/" not in path:
+			module = path.rpartition("/order_mgmt/")[2]
+			return f"{module}:{frame.name}:{frame.lineno}"
+	return "(ERPNext/Frappe, no app frame)"
+
+
 @contextmanager
 def instrumented_db(recorder: Recorder) -> Iterator[None]:
 	"""Wrap the database class's sql() (as FrappeTestCase.assertQueryCount does) and commit()."""
@@ -135,6 +150,8 @@ def instrumented_db(recorder: Recorder) -> Iterator[None]:
 			raise BenchmarkError(f"A COMMIT was issued during the benchmark: {str(query)[:200]}")
 		if recorder.active is not None and kwargs.get("run", True):
 			recorder.active[kind] += 1
+			if recorder.profiling and recorder.profile is not None:
+				recorder.profile[app_frame()] += 1
 		return original_sql(self, query, *args, **kwargs)
 
 	def commit(self):
@@ -147,11 +164,11 @@ def instrumented_db(recorder: Recorder) -> Iterator[None]:
 		db_class.sql, db_class.commit = original_sql, original_commit
 
 
-def make_data(stock_per_item: float) -> Data:
+def make_data(stock_per_item: float, lines: int = LINES) -> Data:
 	customer = make_customer()
 	items = [
 		make_item(rate=100.0 + 10 * index, stock_qty=stock_per_item, valuation_rate=40.0)
-		for index in range(LINES)
+		for index in range(lines)
 	]
 	rates = dict(
 		frappe.get_all(
@@ -252,7 +269,11 @@ def intake_order(data: Data, recorder: Recorder, key: str | None, po_no: str) ->
 		order.insert()
 		holder["order"] = order
 
-	phases = [recorder.timed(insert), recorder.timed(lambda: holder["order"].submit())]
+	recorder.profiling = bool(key)
+	try:
+		phases = [recorder.timed(insert), recorder.timed(lambda: holder["order"].submit())]
+	finally:
+		recorder.profiling = False
 	recorder.record(key, phases)
 	name = holder["order"].name
 	recorder.created_doc("Customer Order", name)
@@ -287,6 +308,7 @@ def summarise(samples: list[tuple[float, Counter]]) -> dict:
 	count = len(samples)
 	return {
 		"median_ms": round(statistics.median(milliseconds), 1),
+		"queries_median": statistics.median(totals),
 		"p90_ms": round(percentile(milliseconds, 0.9), 1),
 		"mean_ms": round(statistics.fmean(milliseconds), 1),
 		"queries": round(sum(totals) / count, 1),
@@ -298,23 +320,32 @@ def summarise(samples: list[tuple[float, Counter]]) -> dict:
 	}
 
 
-def print_table(results: dict, ratios: dict, orders: int, warmup: int) -> None:
+def print_table(results: dict, ratios: dict, orders: int, warmup: int, lines: int) -> None:
 	header = (
-		f"{'per order':<36}{'median ms':>10}{'p90 ms':>9}{'queries':>9}{'select':>8}{'write':>7}{'other':>7}"
+		f"{'per order':<36}{'median ms':>10}{'mean ms':>9}{'p90 ms':>9}{'queries':>9}{'median q':>9}"
+		f"{'select':>8}{'write':>7}{'other':>7}"
 	)
-	print(f"\nIntake benchmark: {orders} orders per scenario after {warmup} warm-up, {LINES} lines each")
+	print(f"\nIntake benchmark: {orders} orders per scenario after {warmup} warm-up, {lines} lines each")
 	print(header)
 	print("-" * len(header))
 	for key in ("a", "a.insert", "a.submit", "b", "b.insert", "b.submit"):
 		row = results[key]
 		print(
-			f"{LABELS[key]:<36}{row['median_ms']:>10.1f}{row['p90_ms']:>9.1f}{row['queries']:>9.1f}"
-			f"{row['select']:>8.1f}{row['write']:>7.1f}{row['other']:>7.1f}"
+			f"{LABELS[key]:<36}{row['median_ms']:>10.1f}{row['mean_ms']:>9.1f}{row['p90_ms']:>9.1f}"
+			f"{row['queries']:>9.1f}{row['queries_median']:>9.1f}{row['select']:>8.1f}{row['write']:>7.1f}{row['other']:>7.1f}"
 		)
 	print(
 		f"\n(b)/(a): time x{ratios['median_time']:.2f} (median), x{ratios['p90_time']:.2f} (p90); "
-		f"queries x{ratios['queries']:.2f} (select x{ratios['select']:.2f}, write x{ratios['write']:.2f})\n"
+		f"queries x{ratios['queries']:.2f} (select x{ratios['select']:.2f}, write x{ratios['write']:.2f}); "
+		f"added per order: {ratios['added_queries']:+.1f} statements, {ratios['added_ms']:+.1f} ms\n"
 	)
+
+
+def print_profile(profile: Counter, orders: int, top: int) -> None:
+	print(f"Customer Order path: statements per order by calling app function (top {top})")
+	for where, count in profile.most_common(top):
+		print(f"{count / orders:>9.1f}  {where}")
+	print(f"{sum(profile.values()) / orders:>9.1f}  (all)\n")
 
 
 def counts() -> dict[str, int]:
@@ -340,15 +371,19 @@ def check_rolled_back(recorder: Recorder, before: dict[str, int]) -> dict:
 	}
 
 
-def run(orders: int = 30, warmup: int = 3) -> dict:
-	"""Benchmark `orders` orders of each scenario after `warmup` unmeasured ones; returns the results."""
+def run(orders: int = 30, warmup: int = 3, lines: int | None = None, profile: int | None = None) -> dict:
+	"""Benchmark `orders` orders of each scenario after `warmup` unmeasured ones, `lines` lines each
+	(default: env BENCH_LINES or 10); with `profile` (or env BENCH_PROFILE) > 0, also print that many
+	top calling app functions by SQL statements of the Customer Order path. Returns the results."""
 	orders, warmup = cint(orders), cint(warmup)
-	if orders < 1:
-		raise BenchmarkError("orders must be at least 1")
+	lines = cint(lines or os.environ.get("BENCH_LINES") or LINES)
+	profile = cint(profile if profile is not None else os.environ.get("BENCH_PROFILE") or 0)
+	if orders < 1 or lines < 1:
+		raise BenchmarkError("orders and lines must be at least 1")
 	frappe.set_user("Administrator")
 	frappe.db.rollback()  # start from a clean transaction
 	before = counts()
-	recorder = Recorder()
+	recorder = Recorder(profile=Counter() if profile > 0 else None)
 	totals: dict[str, set[float]] = {BASELINE: set(), INTAKE: set()}
 	overrides: dict = {}
 	data: Data | None = None
@@ -356,7 +391,7 @@ def run(orders: int = 30, warmup: int = 3) -> dict:
 		with instrumented_db(recorder):
 			overrides = settings_for_auto_approval()
 			# Both scenarios draw stock (projected qty) from the same items: keep well clear of shortage.
-			data = make_data(stock_per_item=QTY_PER_LINE * (orders + warmup) * 2 + 1000)
+			data = make_data(stock_per_item=QTY_PER_LINE * (orders + warmup) * 2 + 1000, lines=lines)
 			recorder.created_doc("Customer", data.customer)
 			for item in data.items:
 				recorder.created_doc("Item", item)
@@ -388,12 +423,18 @@ def run(orders: int = 30, warmup: int = 3) -> dict:
 		"queries": round(b["queries"] / a["queries"], 2),
 		"select": round(b["select"] / a["select"], 2),
 		"write": round(b["write"] / a["write"], 2),
+		"median_queries": round(b["queries_median"] / a["queries_median"], 2),
+		"added_queries": round(b["queries"] - a["queries"], 1),
+		"added_queries_per_line": round((b["queries"] - a["queries"]) / lines, 1),
+		"added_ms": round(b["median_ms"] - a["median_ms"], 1),
 	}
-	print_table(results, ratios, orders, warmup)
+	print_table(results, ratios, orders, warmup, lines)
+	if recorder.profile is not None:
+		print_profile(recorder.profile, orders, profile)
 	return {
 		"orders": orders,
 		"warmup": warmup,
-		"lines_per_order": LINES,
+		"lines_per_order": lines,
 		"sales_order_grand_total": totals[BASELINE].pop(),
 		"settings_overridden_in_transaction": overrides,
 		"results": {LABELS[key].strip(): value for key, value in results.items()},
