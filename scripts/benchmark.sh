@@ -55,7 +55,10 @@ stop_started_redis() { if [ $started_redis = 1 ]; then stop_redis; fi; }
 trap stop_started_redis EXIT
 
 cd "$BENCH_DIR"
-if ! bench --site "$TEST_SITE" list-apps 2>/dev/null | grep -q '^order_mgmt'; then
+# Not `bench … | grep -q`: grep may exit before bench has written everything, and pipefail then
+# reports bench's SIGPIPE as "not installed".
+apps="$(bench --site "$TEST_SITE" list-apps 2>/dev/null || true)"
+if ! grep -q '^order_mgmt' <<<"$apps"; then
 	echo "order_mgmt is not installed on $TEST_SITE: run scripts/run-tests.sh once to set the site up" >&2
 	exit 1
 fi

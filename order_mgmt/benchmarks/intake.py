@@ -128,14 +128,17 @@ def statement_kind(query: object) -> str:
 	return "other"
 
 
-def app_frame() -> str:
-	"""The innermost order_mgmt function (outside this benchmark) on the stack: module:function:line."""
+def app_frame(depth: int = 2) -> str:
+	"""The innermost order_mgmt functions (outside this benchmark) on the stack, innermost first:
+	module:function:line < its app caller."""
+	found = []
 	for frame in reversed(traceback.extract_stack()):
 		path = frame.filename
 		if "/order_mgmt/" in path and "/benchmarks/" not in path and "/tests/" not in path:
-			module = path.rpartition("/order_mgmt/")[2]
-			return f"{module}:{frame.name}:{frame.lineno}"
-	return "(ERPNext/Frappe, no app frame)"
+			found.append(f"{path.rpartition('/order_mgmt/')[2]}:{frame.name}:{frame.lineno}")
+			if len(found) == depth:
+				break
+	return " < ".join(found) or "(ERPNext/Frappe, no app frame)"
 
 
 @contextmanager

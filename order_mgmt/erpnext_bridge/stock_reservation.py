@@ -14,6 +14,7 @@ from erpnext.stock.doctype.stock_reservation_entry.stock_reservation_entry impor
 	cancel_stock_reservation_entries,
 	create_stock_reservation_entries_for_so_items,
 )
+from frappe.query_builder import Tuple
 from frappe.query_builder.functions import Sum
 from frappe.utils import cint, flt
 
@@ -24,13 +25,21 @@ def reservation_enabled() -> bool:
 	return bool(cint(frappe.db.get_single_value("Stock Settings", "enable_stock_reservation")))
 
 
-def lock_bins(pairs: list[tuple[str, str]]) -> None:
-	"""Lock the Bins in a fixed order (no deadlocks between orders sharing items)."""
+def lock_bins(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], float]:
+	"""Lock the Bins in a fixed order (no deadlocks between orders sharing items). Returns each locked
+	Bin's actual quantity, read by the locking read itself (the latest row, unchanged while locked)."""
 	bin_ = frappe.qb.DocType("Bin")
+	actual = {}
 	for item_code, warehouse in sorted(set(pairs)):
-		frappe.qb.from_(bin_).select(bin_.name).where(
-			(bin_.item_code == item_code) & (bin_.warehouse == warehouse)
-		).for_update().run()
+		rows = (
+			frappe.qb.from_(bin_)
+			.select(bin_.actual_qty)
+			.where((bin_.item_code == item_code) & (bin_.warehouse == warehouse))
+			.for_update()
+		).run()
+		if rows:
+			actual[(item_code, warehouse)] = flt(rows[0][0])
+	return actual
 
 
 def available_to_reserve(item_code: str, warehouse: str) -> float:
@@ -55,6 +64,26 @@ def available_to_reserve(item_code: str, warehouse: str) -> float:
 		.for_update()
 	).run()
 	return flt(actual[0][0] if actual else 0) - flt(reserved[0][0] if reserved else 0)
+
+
+def open_reserved_qty(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], float]:
+	"""Open reservations per (item, warehouse), for all pairs in one locking read (as available_to_reserve
+	reads them one pair at a time)."""
+	if not pairs:
+		return {}
+	sre = frappe.qb.DocType("Stock Reservation Entry")
+	rows = (
+		frappe.qb.from_(sre)
+		.select(sre.item_code, sre.warehouse, Sum(sre.reserved_qty - sre.delivered_qty))
+		.where(
+			(sre.docstatus == 1)
+			& Tuple(sre.item_code, sre.warehouse).isin([Tuple(*pair) for pair in sorted(set(pairs))])
+			& (sre.status.notin(["Delivered", "Cancelled"]))
+		)
+		.groupby(sre.item_code, sre.warehouse)
+		.for_update()
+	).run()
+	return {(item_code, warehouse): flt(qty) for item_code, warehouse, qty in rows}
 
 
 def lock_stock_of_order(order) -> None:
@@ -100,14 +129,17 @@ def _reserve(sales_order) -> dict[str, float]:
 	]
 	if not lines:
 		return {}
-	lock_bins([(row.item_code, row.warehouse) for row in lines])
+	actual = lock_bins([(row.item_code, row.warehouse) for row in lines])
 	reserved = reserved_qty_by_line(sales_order.name)
+	# Actual less open reservations per pair, as available_to_reserve reads it, in two batched reads:
+	# the Bins' actual quantity from their locking reads above, the open reservations in one query.
+	open_reserved = open_reserved_qty([(row.item_code, row.warehouse) for row in lines])
 	remaining: dict[tuple[str, str], float] = {}
 	details = []
 	for row in lines:
 		key = (row.item_code, row.warehouse)
 		if key not in remaining:
-			remaining[key] = available_to_reserve(*key)
+			remaining[key] = flt(actual.get(key)) - flt(open_reserved.get(key))
 		qty = min(pending_stock_qty(row) - flt(reserved.get(row.name)), max(remaining[key], 0))
 		if qty <= 1e-9:
 			continue

@@ -247,28 +247,18 @@ def default_company() -> str | None:
 def first_fiscal_year_start(company: str):
 	"""The start of the company's first fiscal year (fiscal years without companies count for all)."""
 	fiscal_year, link = DocType("Fiscal Year"), DocType("Fiscal Year Company")
-	own = (
-		frappe.qb.from_(fiscal_year)
-		.join(link)
-		.on(link.parent == fiscal_year.name)
-		.select(fiscal_year.year_start_date)
-		.where(link.company == company)
-		.orderby(fiscal_year.year_start_date)
-		.limit(1)
-		.run()
-	)
-	shared = (
+	# One query for both: the company's own fiscal years and those linked to no company.
+	rows = (
 		frappe.qb.from_(fiscal_year)
 		.left_join(link)
 		.on(link.parent == fiscal_year.name)
 		.select(fiscal_year.year_start_date)
-		.where(link.name.isnull())
+		.where((link.company == company) | link.name.isnull())
 		.orderby(fiscal_year.year_start_date)
 		.limit(1)
 		.run()
 	)
-	starts = [rows[0][0] for rows in (own, shared) if rows]
-	return getdate(min(starts)) if starts else None
+	return getdate(rows[0][0]) if rows else None
 
 
 def validate_date_window(order: CustomerOrder) -> None:
@@ -440,6 +430,8 @@ def item_facts(order: CustomerOrder, refresh: bool = False) -> dict[str, frappe.
 					"end_of_life",
 					"max_discount",
 					"stock_uom",
+					"is_stock_item",  # and valuation_rate: for review.facts, in the same validation
+					"valuation_rate",
 				],
 			)
 		}

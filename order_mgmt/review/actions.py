@@ -51,11 +51,17 @@ def atomic(name: str, busy_message: str | None = None):
 			if isinstance(error, DatabaseBusyError):
 				raise error from error.__cause__  # an inner atomic's, already said
 			raise_busy(busy_message, error)
-		if isinstance(error, BUSY_ERRORS):
+		if is_busy(error):
 			raise_busy(busy_message, error)
 		raise
 	else:
 		frappe.db.release_savepoint(savepoint)
+
+
+def is_busy(error: Exception) -> bool:
+	"""A deadlock, a lock wait timeout, or a statement cut off by the session's max_statement_time
+	(which pymysql raises as a bare OperationalError)."""
+	return isinstance(error, BUSY_ERRORS) or bool(error.args and frappe.db.is_statement_timeout(error))
 
 
 def raise_busy(message: str | None, cause: Exception) -> None:

@@ -74,12 +74,16 @@ def _open_order_value(order: CustomerOrder) -> float:
 
 def _line_facts(order: CustomerOrder) -> list[LineFacts]:
 	item_codes = list({line.item_code for line in order.items})
-	items = {
-		item.name: item
-		for item in frappe.get_all(
-			"Item", filters={"name": ("in", item_codes)}, fields=["name", "is_stock_item", "valuation_rate"]
-		)
-	}
+	items = _validated_items(order, item_codes)
+	if items is None:
+		items = {
+			item.name: item
+			for item in frappe.get_all(
+				"Item",
+				filters={"name": ("in", item_codes)},
+				fields=["name", "is_stock_item", "valuation_rate"],
+			)
+		}
 	warehouses = list({line.warehouse for line in order.items if line.warehouse})
 	bins = {
 		(b.item_code, b.warehouse): b
@@ -113,6 +117,18 @@ def _line_facts(order: CustomerOrder) -> list[LineFacts]:
 			)
 		)
 	return facts
+
+
+def _validated_items(order: CustomerOrder, item_codes: list[str]) -> dict | None:
+	"""The Items intake validation read for these lines in this validation (orders.intake.item_facts),
+	if it read them with the fields the facts need; None: read them here."""
+	cached = order.flags.get("item_facts")
+	if not cached or set(cached[0]) != {code for code in item_codes if code}:
+		return None
+	items = cached[1]
+	if any("is_stock_item" not in item or "valuation_rate" not in item for item in items.values()):
+		return None
+	return items
 
 
 def enabled_stages() -> list[Stage]:

@@ -101,6 +101,7 @@ class TestErpnextDocumentsByRole(FrappeTestCase):
 
 		manager = role_user("matrix-demo-manager", ["Order Manager", "Sales Manager", "Stock User"])
 		with acting_as(manager):
+			frappe.response.docs = []  # an earlier getdoc of this process left its documents here
 			getdoc("Sales Invoice", self.documents["Sales Invoice"])
 			self.assertEqual(frappe.response.docs[0].name, self.documents["Sales Invoice"])
 
