@@ -206,6 +206,23 @@ def check_constructed(doc, args: tuple, kwargs: dict) -> None:
 		frappe.throw("<br>".join(problems), InvalidInputError, title=_("Invalid Value"))
 
 
+class CheckedAtTheBoundary:
+	"""Mixin for the controllers of documents built from a client's values (Customer Order, Return
+	Request): the values are checked as the document is built — before Frappe's link checks read a
+	dict as a filter or a table sent as a string breaks the build — and its naming series is its own."""
+
+	def __init__(self, *args, **kwargs):
+		super().__init__(*args, **kwargs)
+		check_constructed(self, args, kwargs)
+
+	def extend(self, key, value):
+		check_table_value(self, key, value)
+		super().extend(key, value)
+
+	def before_insert(self):
+		validate_naming_series(self)
+
+
 def validate_naming_series(doc) -> None:
 	"""Only the DocType's own naming series: a client-chosen one (HACK-.####) is refused."""
 	options = [option for option in doc.meta.get_naming_series_options() if option]

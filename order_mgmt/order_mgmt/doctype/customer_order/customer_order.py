@@ -14,7 +14,7 @@ from order_mgmt.orders import status as order_status
 from order_mgmt.review import facts, workflow
 
 
-class CustomerOrder(Document):
+class CustomerOrder(intake.CheckedAtTheBoundary, Document):
 	# begin: auto-generated types
 	# This code is auto-generated. Do not modify anything in this block.
 
@@ -122,17 +122,6 @@ class CustomerOrder(Document):
 		"portal_request_key",
 	)
 	"""Written by the app only (order_mgmt.server_owned): whatever a client sends for them is discarded."""
-
-	def __init__(self, *args, **kwargs):
-		super().__init__(*args, **kwargs)
-		intake.check_constructed(self, args, kwargs)
-
-	def extend(self, key, value):
-		intake.check_table_value(self, key, value)
-		super().extend(key, value)
-
-	def before_insert(self):
-		intake.validate_naming_series(self)
 
 	def check_if_latest(self):
 		"""Take this app's locks (customer, then the Bins of the order's stock) before Frappe locks the

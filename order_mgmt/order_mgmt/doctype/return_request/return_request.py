@@ -11,7 +11,7 @@ from order_mgmt.returns import review, settlement, validation
 from order_mgmt.returns.deliveries import delivered_lines
 
 
-class ReturnRequest(Document):
+class ReturnRequest(intake.CheckedAtTheBoundary, Document):
 	# begin: auto-generated types
 	# This code is auto-generated. Do not modify anything in this block.
 
@@ -72,17 +72,6 @@ class ReturnRequest(Document):
 		"replacement_order",
 	)
 	"""Written by the app only (order_mgmt.server_owned): whatever a client sends for them is discarded."""
-
-	def __init__(self, *args, **kwargs):
-		super().__init__(*args, **kwargs)
-		intake.check_constructed(self, args, kwargs)
-
-	def extend(self, key, value):
-		intake.check_table_value(self, key, value)
-		super().extend(key, value)
-
-	def before_insert(self):
-		intake.validate_naming_series(self)
 
 	def check_if_latest(self):
 		server_owned.check_docstatus(self)
