@@ -152,6 +152,7 @@ doc_events = {
 		"before_insert": "order_mgmt.review.restricted_fields.strip_restricted_fields",
 	},
 	"Sales Order": {
+		"validate": "order_mgmt.erpnext_bridge.sales_order.validate_customer_order_link",
 		"on_change": "order_mgmt.orders.tracking.on_sales_order_change",
 	},
 	"Delivery Note": {

@@ -172,3 +172,15 @@ def test_total_row_takes_rates_and_medians_of_the_whole():
 	assert "week" not in total
 	assert (total["orders"], total["auto_approved"], total["auto_approval_rate"]) == (3, 1, 33.33)
 	assert (total["manual_rate"], total["median_review_hours"]) == (66.67, 3.0)
+
+
+def test_a_review_closed_by_the_orders_cancellation_is_neither_a_decision_nor_pending():
+	cancelled = review("A", decision="Cancelled", reviewer=None, hours=1)
+	assert not cancelled.decided
+	assert review_hours(cancelled) is None
+	assert not is_breach(cancelled, NOW)  # cancelled within its SLA: no breach however late it is now
+	assert is_breach(review("A", decision="Cancelled", reviewer=None, hours=30), NOW)  # after it was due
+	(sales,) = stage_rows([cancelled, review("B", hours=2)], NOW)
+	assert (sales["reviews"], sales["decisions"], sales["approved"], sales["pending"]) == (2, 1, 1, 0)
+	row = total_row([OrderFact("A", date(2026, 11, 2), "Held for Review")], [cancelled], NOW)
+	assert (row["decisions"], row["sla_breaches"]) == (0, 0)

@@ -31,7 +31,10 @@ class PaymentError(frappe.ValidationError):
 
 
 def order_of_sales_order(sales_order: str) -> str | None:
-	return frappe.db.get_value("Sales Order", sales_order, "customer_order")
+	"""The Customer Order whose hand-off made this Sales Order (the link both ways), else None."""
+	name = frappe.db.get_value("Sales Order", sales_order, "customer_order")
+	linked = name and frappe.db.get_value("Customer Order", name, "sales_order") == sales_order
+	return name if linked else None
 
 
 def sales_order_total(sales_order: str) -> float:

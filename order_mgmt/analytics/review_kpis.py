@@ -33,6 +33,7 @@ PENDING = "Pending"
 APPROVED = "Approved"
 REJECTED = "Rejected"
 RETURNED = "Returned for Changes"
+CANCELLED = "Cancelled"  # closed by the order's cancellation: not a decision
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class ReviewFact:
 
 	@property
 	def decided(self) -> bool:
-		return self.decision != PENDING and self.decided_on is not None
+		return self.decision not in (PENDING, CANCELLED) and self.decided_on is not None
 
 
 def week_of(day: date) -> date:
@@ -78,8 +79,8 @@ def is_breach(review: ReviewFact, now: datetime) -> bool:
 		return True
 	if review.sla_due is None:
 		return False
-	if review.decided:
-		return review.decided_on > review.sla_due
+	if review.decided or review.decision == CANCELLED:
+		return review.decided_on is not None and review.decided_on > review.sla_due
 	return now > review.sla_due
 
 
@@ -172,7 +173,7 @@ def _decision_row(key: str, value: str, reviews: list[ReviewFact], now: datetime
 		"approved": decisions[APPROVED],
 		"rejected": decisions[REJECTED],
 		"returned": decisions[RETURNED],
-		"pending": sum(1 for r in reviews if not r.decided),
+		"pending": sum(1 for r in reviews if r.decision == PENDING),
 		"sla_breaches": sum(1 for r in reviews if is_breach(r, now)),
 		"median_review_hours": median(review_hours(r) for r in reviews),
 	}

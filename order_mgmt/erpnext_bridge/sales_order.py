@@ -16,6 +16,7 @@ from frappe import _
 from frappe.query_builder import Case
 from frappe.utils import flt
 
+from order_mgmt import server_owned
 from order_mgmt.accounting.credit import finance_approval_covers_credit_limit
 from order_mgmt.orders.rules import resolve_rate_and_discount
 
@@ -222,9 +223,10 @@ def create_sales_order(order: CustomerOrder, credit_approved_by: str | None = No
 	for tax in order.taxes:
 		so.append("taxes", {fieldname: tax.get(fieldname) for fieldname in TAX_FIELDS})
 	so.flags.ignore_permissions = True  # the approver's right to approve is checked before this
-	so.insert()
-	with finance_approval_covers_credit_limit(so, order.name, credit_approved_by):
-		so.submit()
+	with server_owned.writing(so):  # the hand-off is what links a Sales Order to its order
+		so.insert()
+		with finance_approval_covers_credit_limit(so, order.name, credit_approved_by):
+			so.submit()
 	link_order_lines(order, so)
 	return so
 
@@ -242,6 +244,25 @@ def link_order_lines(order: CustomerOrder, so: SalesOrder) -> None:
 	frappe.qb.update(item).set(item.sales_order_item, case).where(
 		item.name.isin([line.name for line in order.items])
 	).run()
+
+
+def validate_customer_order_link(so: SalesOrder, method=None) -> None:
+	"""Sales Order `validate` (hooks.doc_events): `customer_order` is the hand-off's to set (create_sales_order,
+	inside `server_owned.writing`). Otherwise it is kept only when that Customer Order's Sales Order is this one
+	(ERPNext re-saving the app's Sales Order); any other value is cleared, so a Sales Order a user writes
+	cannot take another order's place (payments, dashboards)."""
+	name = so.get("customer_order")
+	if not name or server_owned.is_app_write(so):
+		return
+	if so.name and not so.is_new() and frappe.db.get_value("Customer Order", name, "sales_order") == so.name:
+		return
+	so.customer_order = None
+	frappe.msgprint(
+		_("{0} is set only by the Customer Order's approval: it was cleared on {1}").format(
+			_(so.meta.get_label("customer_order")), _(so.doctype)
+		),
+		alert=True,
+	)
 
 
 def sales_order_progress(sales_order: str) -> frappe._dict | None:

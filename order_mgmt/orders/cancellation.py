@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import frappe
 from frappe import _
+from frappe.utils import now_datetime
 
 from order_mgmt import server_owned
 from order_mgmt.erpnext_bridge.sales_order import cancel_sales_order as cancel_erpnext_sales_order
@@ -14,6 +15,10 @@ from order_mgmt.orders.status import can_cancel_with_sales_order
 
 if TYPE_CHECKING:
 	from order_mgmt.order_mgmt.doctype.customer_order.customer_order import CustomerOrder
+
+
+REVIEW_CANCELLED = "Cancelled"
+"""The Order Review decision of a review its order's cancellation closed (not a reviewer's decision)."""
 
 
 class CancellationError(frappe.ValidationError):
@@ -58,6 +63,31 @@ def set_cancelled_workflow_state(order: CustomerOrder) -> None:
 
 	if workflow := get_workflow_name(order.doctype):
 		set_workflow_state_on_action(order, workflow, "cancel")
+
+
+def close_pending_reviews(order: CustomerOrder) -> None:
+	"""A cancelled order is reviewed no more, whichever path cancelled it (the API, the portal, the workflow's
+	Cancel): its pending reviews are decided "Cancelled", with who cancelled it and why, and the reviewers'
+	ToDos are closed."""
+	from order_mgmt.review.notifications import close_stage_assignments
+
+	pending = frappe.get_all(
+		"Order Review", filters={"customer_order": order.name, "decision": "Pending"}, pluck="name"
+	)
+	if not pending:
+		return
+	user = frappe.session.user
+	by_customer = frappe.db.get_value("User", user, "user_type") == "Website User"
+	comment = _("Order cancelled by {0}: {1}").format(
+		_("the customer") if by_customer else user, order.cancellation_reason or ""
+	)
+	for name in pending:
+		review = frappe.get_doc("Order Review", name)
+		review.update({"decision": REVIEW_CANCELLED, "decided_on": now_datetime(), "comment": comment})
+		review.flags.ignore_permissions = True
+		with server_owned.writing(review):
+			review.save()
+	close_stage_assignments(order)
 
 
 def cancel_sales_order(order: CustomerOrder) -> None:

@@ -6,6 +6,7 @@ they reviewed; managers see everything."""
 from __future__ import annotations
 
 import frappe
+from frappe import _
 from frappe.utils.caching import request_cache
 
 FULL_ACCESS_ROLES = {"System Manager", "Order Manager", "Sales Manager", "Accounts Manager"}
@@ -37,6 +38,16 @@ def _stages_for(roles: set[str]) -> list[str]:
 def _stages_of_roles(roles: tuple[str, ...]) -> tuple[str, ...]:
 	"""Once per request: has_permission runs for every document of a list or report."""
 	return tuple(frappe.get_all("Order Review Stage", filters={"role": ("in", list(roles))}, pluck="name"))
+
+
+@frappe.whitelist()
+def get_my_review_stages() -> list[str]:
+	"""Names of the review stages the session user's roles review (the list view's "Waiting for Me"
+	filter). Desk users only; returns stage names, nothing else."""
+	user = frappe.session.user
+	if user == "Guest" or frappe.get_cached_value("User", user, "user_type") != "System User":
+		frappe.throw(_("Only desk users review orders"), frappe.PermissionError)
+	return sorted(_stages_for(set(frappe.get_roles())))
 
 
 def has_full_access(user: str) -> bool:

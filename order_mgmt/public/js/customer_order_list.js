@@ -3,9 +3,61 @@
 
 // List view (and form header) indicator of Customer Order.
 // Colours mirror order_mgmt.orders.status.INDICATOR_COLOURS.
+// A pending order says which stage it waits for ("Sales Review"; the pill's title has the full
+// "Pending Sales Review"). Labels stay short: Frappe cuts long ones in the list ("Returned for C…").
 
 frappe.listview_settings["Customer Order"] = {
-	add_fields: ["status", "priority", "sales_order", "has_shortage"],
+	add_fields: [
+		"status",
+		"priority",
+		"sales_order",
+		"has_shortage",
+		"channel",
+		"workflow_state",
+		"current_review_stage",
+	],
+
+	// The stage an order waits for: current_review_stage, else its workflow state ("Pending Sales Review").
+	review_stage(doc) {
+		if (doc.current_review_stage) return doc.current_review_stage;
+		const match = /^Pending (.+) Review$/.exec(doc.workflow_state || "");
+		return match ? match[1] : null;
+	},
+
+	// [short label shown in the pill, full label for its title], by status.
+	labels(doc, status) {
+		if (status === "Pending Review") {
+			const stage = frappe.listview_settings["Customer Order"].review_stage(doc);
+			if (stage) return [__("{0} Review", [__(stage)]), __("Pending {0} Review", [__(stage)])];
+		}
+		if (status === "Returned for Changes") return [__("Returned"), __(status)];
+		return [__(status), __(status)];
+	},
+
+	// "Waiting for Me": the orders waiting for a stage the user's roles review.
+	add_waiting_for_me(listview) {
+		frappe.call({ method: "order_mgmt.review.permissions.get_my_review_stages" }).then((r) => {
+			const stages = r.message || [];
+			if (!stages.length) return;
+			listview.page.add_inner_button(__("Waiting for Me"), () => {
+				listview.filter_area
+					.remove("current_review_stage")
+					.then(() => listview.filter_area.add([["Customer Order", "current_review_stage", "in", stages]]));
+			});
+		});
+	},
+
+	// Pills keep Frappe's short label; their title carries the full one.
+	refresh(listview) {
+		const settings = frappe.listview_settings["Customer Order"];
+		const rows = listview.$result.find(".list-row-container");
+		(listview.data || []).forEach((doc, idx) => {
+			const indicator = settings.get_indicator(doc);
+			if (!indicator || !indicator[3]) return;
+			// Rows are rendered in the order of listview.data; only the status pill has no dot.
+			rows.eq(idx).find(".indicator-pill.no-indicator-dot").attr("title", indicator[3]);
+		});
+	},
 
 	// One Pick List for approved orders, most urgent first (order_mgmt.fulfilment.picking). Also used
 	// by the form's Create > Pick List: Frappe loads these settings with the DocType. Large batches
@@ -41,6 +93,7 @@ frappe.listview_settings["Customer Order"] = {
 	},
 
 	onload(listview) {
+		frappe.listview_settings["Customer Order"].add_waiting_for_me(listview);
 		if (frappe.model.can_create("Pick List")) {
 			// Several approved orders picked as one batch, most urgent first.
 			listview.page.add_actions_menu_item(__("Create Pick List"), () => {
@@ -103,20 +156,31 @@ frappe.listview_settings["Customer Order"] = {
 		Completed: "green",
 	},
 
+	// [label, colour, filter, full label (title)]: Frappe uses the first three.
 	get_indicator(doc) {
+		const settings = frappe.listview_settings["Customer Order"];
 		let status = doc.status;
 		if (cint(doc.docstatus) === 0) status = "Draft";
 		else if (cint(doc.docstatus) === 2) status = "Cancelled";
 		if (!status) return;
 		if (cint(doc.has_shortage) && ["To Deliver", "Partly Delivered"].includes(status)) {
 			// Approved but waiting for stock (or for the customer's decision on the shortage).
-			return [__("Short"), "orange", "has_shortage,=,1"];
+			return [__("Short"), "orange", "has_shortage,=,1", __("Short")];
 		}
-		const colour = frappe.listview_settings["Customer Order"].colours[status] || "gray";
-		return [__(status), colour, "status,=," + status];
+		const colour = settings.colours[status] || "gray";
+		const [label, title] = settings.labels(doc, status);
+		if (status === "Pending Review" && settings.review_stage(doc)) {
+			const stage = settings.review_stage(doc);
+			return [label, colour, "current_review_stage,=," + stage, title];
+		}
+		return [label, colour, "status,=," + status, title];
 	},
 
 	formatters: {
+		// "Desk" as a channel is internal entry (zh: 后台录入), not Frappe's Desk: translated in context.
+		channel(value) {
+			return value ? frappe.utils.escape_html(__(value, null, "Customer Order")) : "";
+		},
 		priority(value) {
 			if (!value) return "";
 			const colour = { Urgent: "red", High: "orange" }[value];

@@ -196,6 +196,7 @@ class CustomerOrder(intake.CheckedAtTheBoundary, Document):
 
 	def on_cancel(self):
 		cancellation.cancel_sales_order(self)
+		cancellation.close_pending_reviews(self)
 
 	def onload(self):
 		from order_mgmt.fulfilment.shipping import shipments_of_order
