@@ -7,6 +7,8 @@ from frappe.utils import add_days, nowdate
 
 from order_mgmt.accounting.payments import order_of_sales_order
 from order_mgmt.orders.cancellation import cancel_order
+from order_mgmt.portal import ordering
+from order_mgmt.tests.test_portal import make_portal_user
 from order_mgmt.tests.utils import (
 	acting_as,
 	clerk,
@@ -68,14 +70,28 @@ class TestSalesOrderLink(FrappeTestCase):
 		self.assertIsNone(order_of_sales_order(so.name))
 
 
+def order_pending_sales_review(customer: str):
+	reviewer("Sales")  # a reviewer to assign
+	return make_order(
+		customer,
+		[{"item_code": make_item(rate=100, valuation_rate=10), "qty": 1, "discount_percentage": 10}],
+		submit=True,
+	)
+
+
 class TestCancelledReview(FrappeTestCase):
+	def test_cancelled_by_the_customer_in_the_portal(self):
+		customer = make_customer()
+		order = order_pending_sales_review(customer)
+		with acting_as(make_portal_user(customer, key="cancels")):
+			ordering.cancel_order(order.name, "ordered twice")
+		review = frappe.get_doc("Order Review", {"customer_order": order.name, "stage": "Sales"})
+		self.assertEqual(review.decision, "Cancelled")
+		self.assertTrue(review.decided_on)
+		self.assertIn("the customer", review.comment)
+
 	def test_cancelling_an_order_pending_review_closes_its_review_as_cancelled(self):
-		reviewer("Sales")  # a reviewer to assign
-		order = make_order(
-			make_customer(),
-			[{"item_code": make_item(rate=100, valuation_rate=10), "qty": 1, "discount_percentage": 10}],
-			submit=True,
-		)
+		order = order_pending_sales_review(make_customer())
 		self.assertEqual(order.workflow_state, "Pending Sales Review")
 		open_todos = {"reference_type": "Customer Order", "reference_name": order.name, "status": "Open"}
 		self.assertTrue(frappe.db.exists("ToDo", open_todos))
