@@ -31,7 +31,12 @@ import frappe
 from frappe import _
 from frappe.utils import cint, flt
 
-from order_mgmt.erpnext_bridge.sales_order import TAX_FIELDS, TOTAL_FIELDS, price_order
+from order_mgmt.erpnext_bridge.sales_order import (
+	LINE_FIELDS_FROM_ERPNEXT,
+	TAX_FIELDS,
+	TOTAL_FIELDS,
+	price_order,
+)
 from order_mgmt.orders import intake
 from order_mgmt.review import facts
 from order_mgmt.review.engine import Condition
@@ -78,20 +83,7 @@ PRICED_HEADER_FIELDS = (
 	"taxes_and_charges",
 	"payment_terms_template",
 )
-PRICED_LINE_FIELDS = (
-	"item_name",
-	"uom",
-	"stock_uom",
-	"conversion_factor",
-	"stock_qty",
-	"price_list_rate",
-	"discount_percentage",
-	"rate",
-	"amount",
-	"warehouse",
-	"delivery_date",
-	"pricing_rules",
-)
+PRICED_LINE_FIELDS = LINE_FIELDS_FROM_ERPNEXT  # what the save takes from ERPNext, the screen shows
 
 CHECKS_BEFORE_PRICING = (
 	intake.coerce_input,

@@ -40,6 +40,7 @@ from frappe.utils import add_days, cint, escape_html, flt, getdate, nowdate
 from order_mgmt import server_owned
 from order_mgmt.erpnext_bridge.sales_order import price_order
 from order_mgmt.orders import intake
+from order_mgmt.orders.live_pricing import CHECKS_BEFORE_PRICING
 from order_mgmt.portal import not_found, plain
 from order_mgmt.portal.customers import customers_of_user, money
 from order_mgmt.portal.orders import get_order
@@ -328,15 +329,7 @@ def _price_cart(cart, customer: str | None = None) -> dict:
 	seen = len(frappe.local.message_log)
 	try:
 		order = frappe.get_doc(doc)
-		for step in (
-			intake.coerce_input,
-			intake.validate_customer,
-			intake.validate_company,
-			intake.validate_date_window,
-			intake.validate_items,
-			intake.validate_dates,
-			intake.validate_uoms,
-		):
+		for step in CHECKS_BEFORE_PRICING:
 			step(order)
 		price_order(order)
 		intake.validate_whole_number_quantities(order)
