@@ -176,6 +176,26 @@ doc_events = {
 	"Pick List": {
 		"before_submit": "order_mgmt.accounting.gating.before_pick_list_submit",
 	},
+	# Supply moved: re-check delivery promises on the items it touches (fulfilment/promising.py).
+	"Purchase Order": {
+		"on_submit": "order_mgmt.fulfilment.promising.on_supply_change",
+		"on_update_after_submit": "order_mgmt.fulfilment.promising.on_supply_change",
+		"on_cancel": "order_mgmt.fulfilment.promising.on_supply_change",
+	},
+	"Work Order": {
+		"on_update_after_submit": "order_mgmt.fulfilment.promising.on_supply_change",
+		"on_cancel": "order_mgmt.fulfilment.promising.on_supply_change",
+	},
+	"Material Request": {
+		"on_cancel": "order_mgmt.fulfilment.promising.on_supply_change",
+	},
+	"Purchase Receipt": {
+		"on_submit": "order_mgmt.fulfilment.promising.on_supply_change",
+		"on_cancel": "order_mgmt.fulfilment.promising.on_supply_change",
+	},
+	"Stock Reconciliation": {
+		"on_submit": "order_mgmt.fulfilment.promising.on_supply_change",
+	},
 	"Payment Entry": {
 		"on_submit": "order_mgmt.accounting.payments.on_payment_submit",
 		"on_cancel": "order_mgmt.accounting.payments.on_payment_cancel",
@@ -196,12 +216,15 @@ permission_query_conditions = {
 	"Order Review Check": "order_mgmt.review.permissions.order_review_child_query",
 	"Return Request Item": "order_mgmt.returns.permissions.return_request_child_query",
 	"Return Request Review": "order_mgmt.returns.permissions.return_request_child_query",
+	"Order Template": "order_mgmt.portal.templates.template_query",
+	"Order Template Item": "order_mgmt.portal.templates.template_item_query",
 }
 
 has_permission = {
 	"Customer Order": "order_mgmt.review.permissions.customer_order_has_permission",
 	"Order Review": "order_mgmt.review.permissions.order_review_has_permission",
 	"Return Request": "order_mgmt.returns.permissions.return_request_has_permission",
+	"Order Template": "order_mgmt.portal.templates.template_has_permission",
 }
 
 scheduler_events = {
@@ -220,6 +243,7 @@ jinja = {
 # /my-returns/new are listed before the dynamic rules that would otherwise take "new" for a name.
 website_route_rules = [
 	{"from_route": "/my-orders/new", "to_route": "my-orders/new"},
+	{"from_route": "/my-orders/templates", "to_route": "my-orders/templates"},
 	{"from_route": "/my-orders/<name>", "to_route": "my-orders/order"},
 	{"from_route": "/my-returns/new", "to_route": "my-returns/new"},
 	{"from_route": "/my-returns/<name>", "to_route": "my-returns/request"},

@@ -31,8 +31,9 @@ ORDERS="${1:-$([ $KIND = picking ] && echo 50 || echo 30)}"
 WARMUP="${2:-3}"
 LINES="${3:-${BENCH_LINES:-10}}"
 PROFILE="${BENCH_PROFILE:-0}"
+CPROFILE="${BENCH_CPROFILE:-0}"
 
-case "$ORDERS$WARMUP$LINES$PROFILE" in
+case "$ORDERS$WARMUP$LINES$PROFILE$CPROFILE" in
 *[!0-9]*)
 	echo "usage: $0 [ORDERS [WARMUP [LINES]]] (whole numbers)" >&2
 	exit 2
@@ -69,5 +70,5 @@ if [ $KIND = picking ]; then
 else
 	step "Intake benchmark on $TEST_SITE ($ORDERS orders per scenario, $WARMUP warm-up, $LINES lines)"
 	bench --site "$TEST_SITE" execute order_mgmt.benchmarks.intake.run \
-		--kwargs "{\"orders\": $ORDERS, \"warmup\": $WARMUP, \"lines\": $LINES, \"profile\": $PROFILE}"
+		--kwargs "{\"orders\": $ORDERS, \"warmup\": $WARMUP, \"lines\": $LINES, \"profile\": $PROFILE, \"cprofile\": $CPROFILE}"
 fi

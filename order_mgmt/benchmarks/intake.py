@@ -21,8 +21,12 @@ attempted during the run aborts it), and the rollback is checked before the resu
 
 from __future__ import annotations
 
+import cProfile
+import io
 import math
 import os
+import pstats
+import re
 import statistics
 import time
 import traceback
@@ -87,14 +91,27 @@ class Recorder:
 	profile: Counter | None = None
 	"""When set, statements of measured Customer Orders per calling app function (see `app_frame`)."""
 	profiling: bool = False
+	signatures: dict[str, Counter] | None = None
+	"""When set, statements per scenario by verb and first table ("select Bin", "update Customer Order")."""
+	scenario: str | None = None
+	"""The measured scenario running (None: warm-up or setup)."""
+	cprofiles: dict[str, cProfile.Profile] | None = None
+	"""When set, a cProfile of each scenario's measured orders."""
 
 	def timed(self, call: Callable[[], object]) -> tuple[float, Counter]:
 		"""Wall time and statements of one call."""
 		self.active = Counter()
+		profiler = None
+		if self.cprofiles is not None and self.scenario:
+			profiler = self.cprofiles.setdefault(self.scenario, cProfile.Profile())
 		start = time.perf_counter()
 		try:
+			if profiler:
+				profiler.enable()
 			call()
 		finally:
+			if profiler:
+				profiler.disable()
 			elapsed = time.perf_counter() - start
 			queries, self.active = self.active, None
 		return elapsed, queries
@@ -128,6 +145,20 @@ def statement_kind(query: object) -> str:
 	return "other"
 
 
+TABLE = re.compile(r"`tab([^`]+)`|\btab([A-Z][A-Za-z ]*?)\b(?:\s|$)")
+
+
+def statement_signature(query: object) -> str:
+	"""The statement's kind and the first table it names: "select Bin", "select-for-update Bin"."""
+	text = str(query).lstrip().lstrip("(").lstrip()
+	verb = text.split(None, 1)[0].lower() if text else ""
+	match = TABLE.search(text)
+	table = (match.group(1) or match.group(2)) if match else ""
+	if verb == "select" and re.search(r"for\s+update", text, re.IGNORECASE):
+		verb = "select-for-update"
+	return f"{verb} {table}".strip()
+
+
 def app_frame(depth: int = 2) -> str:
 	"""The innermost order_mgmt functions (outside this benchmark) on the stack, innermost first:
 	module:function:line < its app caller."""
@@ -155,6 +186,8 @@ def instrumented_db(recorder: Recorder) -> Iterator[None]:
 			recorder.active[kind] += 1
 			if recorder.profiling and recorder.profile is not None:
 				recorder.profile[app_frame()] += 1
+			if recorder.signatures is not None and recorder.scenario:
+				recorder.signatures.setdefault(recorder.scenario, Counter())[statement_signature(query)] += 1
 		return original_sql(self, query, *args, **kwargs)
 
 	def commit(self):
@@ -253,7 +286,11 @@ def baseline_order(data: Data, recorder: Recorder, key: str | None, po_no: str) 
 		so.insert()
 		holder["so"] = so
 
-	phases = [recorder.timed(insert), recorder.timed(lambda: holder["so"].submit())]
+	recorder.scenario = key
+	try:
+		phases = [recorder.timed(insert), recorder.timed(lambda: holder["so"].submit())]
+	finally:
+		recorder.scenario = None
 	recorder.record(key, phases)
 	so = holder["so"]
 	recorder.created_doc("Sales Order", so.name)
@@ -273,10 +310,12 @@ def intake_order(data: Data, recorder: Recorder, key: str | None, po_no: str) ->
 		holder["order"] = order
 
 	recorder.profiling = bool(key)
+	recorder.scenario = key
 	try:
 		phases = [recorder.timed(insert), recorder.timed(lambda: holder["order"].submit())]
 	finally:
 		recorder.profiling = False
+		recorder.scenario = None
 	recorder.record(key, phases)
 	name = holder["order"].name
 	recorder.created_doc("Customer Order", name)
@@ -351,6 +390,30 @@ def print_profile(profile: Counter, orders: int, top: int) -> None:
 	print(f"{sum(profile.values()) / orders:>9.1f}  (all)\n")
 
 
+def print_signatures(signatures: dict[str, Counter], orders: int, top: int) -> None:
+	"""Statements per order by kind and table, both scenarios, the largest differences first."""
+	a, b = signatures.get(BASELINE, Counter()), signatures.get(INTAKE, Counter())
+	keys = sorted(set(a) | set(b), key=lambda key: (-(b[key] - a[key]), key))
+	print(f"Statements per order by kind and table, (b) - (a) (top {top})")
+	print(f"{'(a)':>8}{'(b)':>8}{'added':>8}  statement")
+	for key in keys[:top]:
+		print(f"{a[key] / orders:>8.1f}{b[key] / orders:>8.1f}{(b[key] - a[key]) / orders:>+8.1f}  {key}")
+	print()
+
+
+def print_cprofile(cprofiles: dict[str, cProfile.Profile], orders: int, top: int) -> None:
+	"""The functions with the most cumulative time per order on each path (cProfile)."""
+	for scenario in (BASELINE, INTAKE):
+		profiler = cprofiles.get(scenario)
+		if not profiler:
+			continue
+		out = io.StringIO()
+		stats = pstats.Stats(profiler, stream=out)
+		stats.sort_stats("cumulative").print_stats(top)
+		print(f"cProfile {LABELS[scenario].strip()} ({orders} orders, cumulative seconds over all of them)")
+		print(out.getvalue().split("\n\n", 1)[-1])
+
+
 def counts() -> dict[str, int]:
 	return {doctype: frappe.db.count(doctype) for doctype in COUNTED_DOCTYPES}
 
@@ -374,7 +437,13 @@ def check_rolled_back(recorder: Recorder, before: dict[str, int]) -> dict:
 	}
 
 
-def run(orders: int = 30, warmup: int = 3, lines: int | None = None, profile: int | None = None) -> dict:
+def run(
+	orders: int = 30,
+	warmup: int = 3,
+	lines: int | None = None,
+	profile: int | None = None,
+	cprofile: int | None = None,
+) -> dict:
 	"""Benchmark `orders` orders of each scenario after `warmup` unmeasured ones, `lines` lines each
 	(default: env BENCH_LINES or 10); with `profile` (or env BENCH_PROFILE) > 0, also print that many
 	top calling app functions by SQL statements of the Customer Order path. Returns the results."""
@@ -386,7 +455,12 @@ def run(orders: int = 30, warmup: int = 3, lines: int | None = None, profile: in
 	frappe.set_user("Administrator")
 	frappe.db.rollback()  # start from a clean transaction
 	before = counts()
-	recorder = Recorder(profile=Counter() if profile > 0 else None)
+	cprofile = cint(cprofile if cprofile is not None else os.environ.get("BENCH_CPROFILE") or 0)
+	recorder = Recorder(
+		profile=Counter() if profile > 0 else None,
+		signatures={} if profile > 0 else None,
+		cprofiles={} if cprofile > 0 else None,
+	)
 	totals: dict[str, set[float]] = {BASELINE: set(), INTAKE: set()}
 	overrides: dict = {}
 	data: Data | None = None
@@ -434,6 +508,9 @@ def run(orders: int = 30, warmup: int = 3, lines: int | None = None, profile: in
 	print_table(results, ratios, orders, warmup, lines)
 	if recorder.profile is not None:
 		print_profile(recorder.profile, orders, profile)
+		print_signatures(recorder.signatures or {}, orders, profile)
+	if recorder.cprofiles:
+		print_cprofile(recorder.cprofiles, orders, cprofile)
 	return {
 		"orders": orders,
 		"warmup": warmup,

@@ -20,6 +20,10 @@ Idempotency: the page makes one key per cart (a UUID); the order stores it in th
 (intake.lock_customer), an order of the same customer with the same key is looked up first and
 returned instead of creating a second one: a double click or a retried request places one order.
 
+Templates (portal/templates.py, ?template=) pre-fill the cart like "Order again" (?from=). An order
+still in review can be changed (?edit=, change_order): it is cancelled and amended, the desk's path
+for an order returned for changes, so the amendment is priced, checked and reviewed again.
+
 Placement is rate-limited per user (Frappe's rate_limit, PLACE_ORDER_LIMIT per PLACE_ORDER_WINDOW
 seconds; pricing, PRICE_LIMIT). Problems come back as translated messages naming the row and field;
 `place_order` also puts them in the response as `portal_errors` ({row, field, message}) so the page
@@ -75,6 +79,10 @@ class PortalOrderError(frappe.ValidationError):
 
 class CancelNotAllowedError(PortalOrderError):
 	"""The order is past review: the customer can no longer cancel it from the portal."""
+
+
+class ChangeNotAllowedError(PortalOrderError):
+	"""The order is past review: only a change request or a return remain."""
 
 
 # --- who orders -----------------------------------------------------------------------------------
@@ -209,9 +217,10 @@ def error(message: str, row: int | None = None, field: str | None = None) -> dic
 	return {"row": row, "field": field, "message": message}
 
 
-def check_cart(customer: str, data: dict) -> tuple[dict, list[dict]]:
+def check_cart(customer: str, data: dict, lines_only: bool = False) -> tuple[dict, list[dict]]:
 	"""The Customer Order to insert, built from the fields a customer chooses only, and the portal's
-	own problems with it (every line at once, each naming its row and field)."""
+	own problems with it (every line at once, each naming its row and field); `lines_only`: the lines'
+	problems only (a template has no header)."""
 	problems = []
 	lines = data["items"]
 	codes = [line.get("item_code") for line in lines if isinstance(line.get("item_code"), str)]
@@ -240,6 +249,8 @@ def check_cart(customer: str, data: dict) -> tuple[dict, list[dict]]:
 				error(_("Row {0}: Quantity must be a number greater than zero").format(idx), idx, "qty")
 			)
 		items.append({"item_code": code if item else None, "qty": qty, "uom": item.uom if item else None})
+	if lines_only:
+		return {"items": items}, problems
 
 	header = {fieldname: data.get(fieldname) for fieldname in CART_FIELDS}
 	for fieldname in ("customer_po", "notes", "shipping_address_name", "delivery_date"):
@@ -475,6 +486,20 @@ def reorder_lines(order_name: str | None, user: str | None = None) -> frappe._di
 	return frappe._dict(order=order.name, lines=lines, unavailable=unavailable)
 
 
+def convert_qty(item: frappe._dict, qty, uom: str | None) -> float:
+	"""`qty` in `uom` as a quantity in the item's current sales UOM (`item` from sellable_items);
+	unchanged when either conversion is unknown."""
+	qty = flt(qty)
+	if not uom or uom == item.uom:
+		return flt(qty, 6)
+	factors = conversion_factors([item.item_code])
+	from_factor = 1 if uom == item.stock_uom else factors.get((item.item_code, uom))
+	to_factor = 1 if item.uom == item.stock_uom else factors.get((item.item_code, item.uom))
+	if not from_factor or not to_factor:
+		return flt(qty, 6)
+	return flt(qty * from_factor / to_factor, 6)
+
+
 def conversion_factors(item_codes: list[str]) -> dict[tuple[str, str], float]:
 	if not item_codes:
 		return {}
@@ -491,24 +516,56 @@ def conversion_factors(item_codes: list[str]) -> dict[tuple[str, str], float]:
 # --- the new-order page ---------------------------------------------------------------------------
 
 
-def new_order_context(from_order: str | None = None, user: str | None = None) -> frappe._dict:
+def new_order_context(
+	from_order: str | None = None,
+	user: str | None = None,
+	template: str | None = None,
+	edit: str | None = None,
+) -> frappe._dict:
+	"""The new-order page: empty, or pre-filled from a past order (?from=), a template (?template=)
+	or, to change it, an order still in review (?edit=)."""
+	from order_mgmt.portal.templates import template_lines
+
 	customers = customers_of_user(user)
 	context = frappe._dict(
 		linked=bool(customers),
 		customers=customers,
+		customer=None,
 		addresses=[],
 		lines=[],
 		unavailable=[],
 		from_order=None,
+		from_template=None,
+		edit_order=None,
+		header=frappe._dict(),
 		min_date=nowdate(),
 		default_delivery_date=add_days(nowdate(), 1),
 	)
 	if not customers:
 		return context
-	context.addresses = customer_addresses(customers[0]) if len(customers) == 1 else []
-	if from_order:
+	if edit:
+		change = change_context(edit, user)
+		context.update(
+			edit_order=change.order,
+			customer=change.customer,
+			lines=change.lines,
+			unavailable=change.unavailable,
+			header=change.header,
+		)
+	elif template:
+		saved = template_lines(template, user)
+		context.update(
+			from_template=frappe._dict(name=saved.template, title=saved.template_name),
+			customer=saved.customer,
+			lines=saved.lines,
+			unavailable=saved.unavailable,
+		)
+	elif from_order:
 		again = reorder_lines(from_order, user)
 		context.update(from_order=again.order, lines=again.lines, unavailable=again.unavailable)
+	if context.customer:
+		context.customers = [context.customer]  # the order or template decides whose cart it is
+	context.addresses = customer_addresses(context.customers[0]) if len(context.customers) == 1 else []
 	return context
 
 
@@ -568,3 +625,114 @@ def cancel_order(name: str, reason: str) -> dict:
 	notifications.close_stage_assignments(doc)
 	doc.add_comment("Info", _("Cancelled through the customer portal by {0}").format(user))
 	return {"name": doc.name, "status": doc.status, "route": f"/my-orders/{doc.name}"}
+
+
+# --- change while in review -----------------------------------------------------------------------
+#
+# A submitted order's lines cannot be edited in place. A customer's change takes the desk's path for
+# an order returned for changes (review/workflow.py): the order is cancelled (reason: changed by the
+# customer) and amended — a new Customer Order with `amended_from` set, named after it (CO-…-1) —
+# which is inserted and submitted like any portal order: priced on the server, checked by intake,
+# routed again (review/facts.py sends an amendment back through every stage that had approved the
+# original) and its review shows what changed. Both happen in one savepoint: a refused change leaves
+# the original order as it was.
+
+
+def change_context(order_name: str | None, user: str | None = None) -> frappe._dict:
+	"""An order still in review as a cart to change: its lines (items no longer sold listed as
+	unavailable) and header fields; an approved order is refused."""
+	order = get_order(order_name, user)
+	if not can_change(order.name):
+		refuse_change(order.name)
+	again = reorder_lines(order.name, user)
+	header = frappe.db.get_value(
+		DOCTYPE, order.name, ["delivery_date", "shipping_address_name", "customer_po", "notes"], as_dict=True
+	)
+	header.customer_po = plain(header.customer_po)
+	header.notes = plain(header.notes)
+	return frappe._dict(
+		order=order.name,
+		customer=order.customer,
+		lines=again.lines,
+		unavailable=again.unavailable,
+		header=header,
+	)
+
+
+def can_change(order_name: str) -> bool:
+	"""Still in review (not approved): the states a customer may cancel in."""
+	return can_cancel(order_name)
+
+
+def refuse_change(order_name: str) -> None:
+	state = frappe.db.get_value(DOCTYPE, order_name, "workflow_state")
+	frappe.throw(
+		_(
+			"Order {0} is {1} and can no longer be changed here. You can ask us for a change, or request a return once it is delivered."
+		).format(order_name, _(state or "")),
+		ChangeNotAllowedError,
+		title=_("Cannot Change"),
+	)
+
+
+@frappe.whitelist(methods=["POST"])
+def change_order(name: str, cart, request_key: str) -> dict:
+	"""Replace one of the user's orders still in review by the cart (its amendment, submitted into
+	review again); the same `request_key` returns the amendment it already made."""
+	frappe.form_dict[RATE_LIMIT_KEY] = frappe.session.user
+	return _change_order(name, cart, request_key)
+
+
+@rate_limit(key=RATE_LIMIT_KEY, limit=PLACE_ORDER_LIMIT, seconds=PLACE_ORDER_WINDOW, ip_based=False)
+def _change_order(name: str, cart, request_key: str) -> dict:
+	user = frappe.session.user
+	order = get_order(name, user)
+	customer = order.customer
+	if not isinstance(request_key, str) or not REQUEST_KEY.match(request_key):
+		frappe.throw(_("The order form is out of date. Please reload the page."), PortalOrderError)
+	data = parse_cart(cart)
+
+	intake.lock_customer(customer)
+	existing = order_of_request(customer, request_key)
+	if existing:
+		return {**placed(existing, duplicate=True), "replaces": order.name}
+	# The order row, as a reviewer's decision takes it: a concurrent approval waits or wins.
+	state, docstatus = frappe.db.get_value(
+		DOCTYPE, order.name, ["workflow_state", "docstatus"], for_update=True
+	)
+	if cint(docstatus) != 1 or state not in cancellable_states():
+		refuse_change(order.name)
+
+	doc, problems = check_cart(customer, data)
+	if problems:
+		refuse(problems)
+	savepoint = "portal_change_order"
+	frappe.db.savepoint(savepoint)
+	seen = len(frappe.local.message_log)
+	try:
+		original = frappe.get_doc(DOCTYPE, order.name)
+		original.flags.ignore_permissions = True  # after the checks above: no desk permission
+		with server_owned.writing(original):
+			original.cancellation_reason = _("Changed by the customer in the portal")
+			original.workflow_state = review_workflow.CANCELLED
+			original.cancel()
+		amendment = frappe.get_doc(doc)
+		amendment.amended_from = original.name
+		amendment.flags.ignore_permissions = True
+		with server_owned.writing(amendment):
+			amendment.portal_request_key = request_key
+			amendment.insert()
+		with acting_as("Administrator"):  # as place_order: "Submit for Review" belongs to desk roles
+			amendment.submit()
+	except (frappe.ValidationError, frappe.DuplicateEntryError) as problem:
+		frappe.db.rollback(save_point=savepoint)
+		refuse(refusal(problem, seen, len(doc["items"])))
+	except Exception:
+		frappe.db.rollback(save_point=savepoint)
+		raise
+	notifications.close_stage_assignments(original)
+	original.add_comment(
+		"Info", _("Changed through the customer portal by {0}: now {1}").format(user, amendment.name)
+	)
+	amendment.add_comment("Info", _("Changed through the customer portal by {0}").format(user))
+	return {**placed(amendment.name), "replaces": original.name}

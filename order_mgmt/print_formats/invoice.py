@@ -29,19 +29,44 @@ def invoice_context(doc) -> dict:
 		"in_words": _("Minus {0}").format(words) if total < 0 else words,
 		"in_words_zh": chinese_amount_in_words(total),
 		"payment_terms_template": doc.payment_terms_template,
-		"payment_schedule": [
-			{
-				"payment_term": row.payment_term,
-				"description": row.description,
-				"due_date": row.due_date,
-				"invoice_portion": flt(row.invoice_portion),
-				"payment_amount": flt(row.payment_amount),
-			}
-			for row in doc.get("payment_schedule") or []
-		],
+		"payment_schedule": payment_schedule(doc),
+		**paid_and_outstanding(doc),
 		"bank": bank_details(doc.company),
 		"qr_code": qr_code_data_uri(qr_text(doc)),
 	}
+
+
+def payment_schedule(doc) -> list[dict]:
+	"""The instalments, each named: its Payment Term, else its description, else the template's name
+	(one instalment) or "Instalment n of N"; an invoice without a template gets one unnamed row from
+	ERPNext, which reads "Payment in full" here."""
+	rows = doc.get("payment_schedule") or []
+	return [
+		{
+			"payment_term": row.payment_term,
+			"description": row.description,
+			"label": row.payment_term
+			or row.description
+			or (doc.payment_terms_template if len(rows) == 1 else None)
+			or (
+				_("Instalment {0} of {1}").format(row.idx, len(rows))
+				if len(rows) > 1
+				else _("Payment in full")
+			),
+			"due_date": row.due_date,
+			"invoice_portion": flt(row.invoice_portion),
+			"payment_amount": flt(row.payment_amount),
+		}
+		for row in rows
+	]
+
+
+def paid_and_outstanding(doc) -> dict:
+	"""What the customer has paid against the invoice and what is still due (ERPNext's outstanding)."""
+	total = flt(doc.rounded_total) if flt(doc.rounded_total) and not doc.get("disable_rounded_total") else 0
+	total = total or flt(doc.grand_total)
+	outstanding = flt(doc.outstanding_amount, doc.precision("outstanding_amount"))
+	return {"paid": flt(total - outstanding, doc.precision("grand_total")), "outstanding": outstanding}
 
 
 def seller(doc) -> dict:

@@ -11,6 +11,7 @@ from frappe import _
 from order_mgmt.accounting.payments import sync_payment_status
 from order_mgmt.erpnext_bridge.sales_order import assert_sales_order_matches, create_sales_order
 from order_mgmt.erpnext_bridge.stock_reservation import reservation_enabled, reserve_for_sales_order
+from order_mgmt.fulfilment.promising import commit_promises
 from order_mgmt.fulfilment.shortage import raise_material_request, record_shortages
 from order_mgmt.orders import status as order_status
 from order_mgmt.orders.tracking import sync_from_sales_order
@@ -86,6 +87,7 @@ def hand_off(order: CustomerOrder) -> str:
 		reserved = reserve_for_sales_order(so)
 		raise_material_request(so, reserved)
 		record_shortages(order, so, reserved)
+		commit_promises(order, so, reserved)
 	sync_from_sales_order(so)
 	order.reload()
 	return so.name

@@ -3,6 +3,9 @@ escalations for Order Managers. All through Frappe's own ToDo and Notification L
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import frappe
 from frappe import _
 from frappe.desk.form.assign_to import add as add_assignment
@@ -31,18 +34,43 @@ def users_with_role(role: str) -> list[str]:
 	return sorted(rows)
 
 
+def user_language(user: str) -> str:
+	"""The language a user reads the desk in (their own, else the site's)."""
+	return frappe.get_cached_value("User", user, "language") or frappe.db.get_default("lang") or "en"
+
+
+@contextmanager
+def in_language(lang: str) -> Iterator[None]:
+	"""Translate with `lang` inside the block (every nested _() too), then back to the session's."""
+	previous = getattr(frappe.local, "lang", None)
+	frappe.local.lang = lang
+	try:
+		yield
+	finally:
+		frappe.local.lang = previous
+
+
+def by_language(users: list[str]) -> dict[str, list[str]]:
+	groups: dict[str, list[str]] = {}
+	for user in users:
+		groups.setdefault(user_language(user), []).append(user)
+	return groups
+
+
 def assign_stage_reviewers(order, stage_doc) -> list[str]:
 	# The order's creator may not review it: no point assigning it to them.
 	users = [user for user in users_with_role(stage_doc.role) if user != order.owner]
-	if users:
+	for lang, group in by_language(users).items():
+		with in_language(lang):  # a ToDo's text is stored: write it in its reader's language
+			description = _("Review {0} ({1}) at the {2} stage").format(
+				order.name, order.customer_name or order.customer, _(stage_doc.name)
+			)
 		add_assignment(
 			{
-				"assign_to": users,
+				"assign_to": group,
 				"doctype": "Customer Order",
 				"name": order.name,
-				"description": _("Review {0} ({1}) at the {2} stage").format(
-					order.name, order.customer_name or order.customer, _(stage_doc.name)
-				),
+				"description": description,
 				"notify": 1,
 			},
 			ignore_permissions=True,
@@ -70,23 +98,26 @@ def notify(users: list[str], subject: str, order, from_user: str | None = None) 
 
 
 def notify_owner_of_decision(order, stage: str, decision: str, comment: str | None) -> None:
-	subject = _("{0}: {1} at the {2} stage").format(order.name, _(decision), _(stage))
+	if order.owner in ("Administrator", frappe.session.user):
+		return
+	with in_language(user_language(order.owner)):
+		subject = _("{0}: {1} at the {2} stage").format(order.name, _(decision), _(stage))
 	if comment:
 		subject += f" — {frappe.utils.escape_html(comment)}"
-	if order.owner not in ("Administrator", frappe.session.user):
-		notify([order.owner], subject, order)
+	notify([order.owner], subject, order)
 
 
 def escalate_to_managers(order, review) -> list[str]:
 	managers = users_with_role(ORDER_MANAGER)
-	subject = _("{0} has waited for the {1} stage since {2}: its review is overdue").format(
-		order.name, _(review.stage), frappe.utils.format_datetime(review.requested_on)
-	)
-	notify(managers, subject, order, from_user="Administrator")
-	if managers:
+	for lang, group in by_language(managers).items():
+		with in_language(lang):
+			subject = _("{0} has waited for the {1} stage since {2}: its review is overdue").format(
+				order.name, _(review.stage), frappe.utils.format_datetime(review.requested_on)
+			)
+		notify(group, subject, order, from_user="Administrator")
 		add_assignment(
 			{
-				"assign_to": managers,
+				"assign_to": group,
 				"doctype": "Customer Order",
 				"name": order.name,
 				"description": subject,

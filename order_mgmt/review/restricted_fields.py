@@ -23,10 +23,50 @@ def restricted_fieldnames(doctype: str) -> set[str]:
 	return {df.fieldname for df in frappe.get_meta(doctype).fields if cint(df.permlevel)}
 
 
+TIMELINE_SILENT_FIELDS = {
+	"Customer Order": {
+		"workflow_state",
+		"status",
+		"review_decision",
+		"current_review_stage",
+		"following_review_stage",
+		"reviewed_by",
+		"reviewed_on",
+		"review_comment",
+	}
+}
+"""Server-owned fields whose changes the timeline tells otherwise: a review decision is an Info comment
+(review.workflow.add_decision_to_timeline) and the workflow adds its own state comment."""
+
+
 def strip_restricted_fields(version, method: str | None = None) -> None:
-	"""Version before_insert: drop the changes of permlevel > 0 fields (and of rows of such tables)."""
+	"""Version before_insert: drop the changes of permlevel > 0 fields (and of rows of such tables),
+	and the noise: changes from one empty value to another (0 to null) and of review fields."""
 	if version.ref_doctype and version.data:
 		version.data = stripped_data(version.ref_doctype, version.data)
+
+
+def is_empty(value) -> bool:
+	return value in (None, "", 0, 0.0, "0") or value == []
+
+
+def timeline_data(ref_doctype: str, data: dict) -> dict:
+	"""A Version diff without the changes the timeline should not show: empty to empty, and the
+	fields of TIMELINE_SILENT_FIELDS."""
+	silent = TIMELINE_SILENT_FIELDS.get(ref_doctype, set())
+
+	def kept(change) -> bool:
+		return change[0] not in silent and not (is_empty(change[1]) and is_empty(change[2]))
+
+	data = dict(data)
+	data["changed"] = [change for change in data.get("changed") or [] if kept(change)]
+	row_changed = []
+	for table, index, row_name, changes in data.get("row_changed") or []:
+		changes = [change for change in changes if kept(change)]
+		if changes:
+			row_changed.append([table, index, row_name, changes])
+	data["row_changed"] = row_changed
+	return data
 
 
 def doctypes_with_restricted_fields() -> list[str]:
@@ -66,4 +106,4 @@ def stripped_data(ref_doctype: str, raw: str) -> str:
 		if table not in restricted and kept:
 			row_changed.append([table, index, row_name, kept])
 	data["row_changed"] = row_changed
-	return frappe.as_json(data, indent=None, separators=(",", ":"))
+	return frappe.as_json(timeline_data(meta.name, data), indent=None, separators=(",", ":"))

@@ -218,7 +218,12 @@ def before_update_after_submit(order: CustomerOrder) -> None:
 		if decision == "Approved":
 			approved = approved_stages(order.name) | {stage}
 			order.current_review_stage, order.following_review_stage = next_stages(route_of(order), approved)
-		order.review_decision = "Approved" if decision == "Approved" else decision
+		if decision != "Approved":
+			order.review_decision = decision
+		elif new_state == APPROVED:
+			order.review_decision = "Approved"
+		else:
+			order.review_decision = "Held for Review"  # approved this stage; another one is to come
 		order.reviewed_by = user
 		order.reviewed_on = now_datetime()
 		order.review_comment = comment
@@ -238,6 +243,7 @@ def on_update_after_submit(order: CustomerOrder) -> None:
 	if not transition:
 		return
 	if transition.decision:
+		add_decision_to_timeline(order, transition.stage, transition.decision, transition.comment)
 		notifications.close_stage_assignments(order)
 		notifications.notify_owner_of_decision(
 			order, transition.stage, transition.decision, transition.comment
@@ -249,6 +255,35 @@ def on_update_after_submit(order: CustomerOrder) -> None:
 		from order_mgmt.review.actions import hand_off
 
 		hand_off(order)
+	# The decision entry and the workflow's own comment tell this step; a Version would only repeat
+	# the server-owned review fields (and, after the hand-off's reload, 0-to-null noise).
+	order.flags.ignore_version = not timeline_worthy_changes(order)
+
+
+def add_decision_to_timeline(order: CustomerOrder, stage: str, decision: str, comment: str | None) -> None:
+	"""An Info comment on the order: who decided which stage, how, and why. Written in the language of
+	the session (as Frappe's own workflow comment); the reviewer's comment is escaped. No figures of
+	the review checks: everyone who reads the order sees its timeline."""
+	text = _("{0} review: {1} by {2}").format(
+		frappe.bold(_(stage)), frappe.bold(_(decision)), frappe.utils.get_fullname(frappe.session.user)
+	)
+	if comment:
+		text += f" — {frappe.utils.escape_html(comment)}"
+	order.add_comment("Info", text)
+
+
+def timeline_worthy_changes(order: CustomerOrder) -> bool:
+	"""Whether the save's Version would show anything once review fields and empty-to-empty changes
+	are left out (order_mgmt.review.restricted_fields.timeline_data)."""
+	from frappe.core.doctype.version.version import get_diff
+
+	from order_mgmt.review.restricted_fields import timeline_data
+
+	before = order.get_doc_before_save()
+	if not before:
+		return True
+	data = timeline_data(order.doctype, get_diff(before, order) or {})
+	return any(data.get(key) for key in ("changed", "added", "removed", "row_changed"))
 
 
 def status_of_state(state: str, order: CustomerOrder) -> str:

@@ -199,7 +199,7 @@ class TestOrderInvoicePrintFormat(FrappeTestCase):
 
 		html = frappe.get_print("Sales Invoice", invoice.name, print_format=PRINT_FORMAT)
 		self.assertIn("data:image/png;base64,", html)
-		self.assertIn("发票", html)
+		self.assertIn("销售结算单", html)
 		with serving_site_assets():
 			pdf = frappe.get_print("Sales Invoice", invoice.name, print_format=PRINT_FORMAT, as_pdf=True)
 		self.assertTrue(pdf.startswith(b"%PDF"))
@@ -207,7 +207,7 @@ class TestOrderInvoicePrintFormat(FrappeTestCase):
 
 		for expected in (
 			invoice.name,
-			"发票",
+			"销售结算单",
 			self.order.name,  # the Customer Order
 			self.order.sales_order,
 			"PO-OMT-7788",

@@ -69,7 +69,7 @@ def make_address(customer: str) -> str:
 	)
 
 
-class TestPortalOrdering(PortalTestCase):
+class PortalOrderingCase(PortalTestCase):
 	"""A customer with their own price list (CUSTOMER_RATE, the standard list says STANDARD_RATE), an
 	address and a portal user; another customer with their portal user."""
 
@@ -104,6 +104,8 @@ class TestPortalOrdering(PortalTestCase):
 		with acting_as(user or self.user):
 			return ordering.place_order(frappe.as_json(cart or self.cart()), key or str(uuid4()), **kwargs)
 
+
+class TestPortalOrdering(PortalOrderingCase):
 	# --- placing -------------------------------------------------------------------------------
 
 	def test_a_placed_order_is_a_portal_order_at_the_customers_prices_pending_sales_review(self):

@@ -318,3 +318,30 @@ def set_background_threshold(test, orders: int) -> None:
 		"background_pick_list_threshold",
 		previous or 20,
 	)
+
+
+def make_supplier() -> str:
+	name = "OMT Supplier"
+	if not frappe.db.exists("Supplier", name):
+		frappe.get_doc(
+			{"doctype": "Supplier", "supplier_name": name, "supplier_group": "All Supplier Groups"}
+		).insert()
+	return name
+
+
+def make_purchase_order(item_code: str, qty: float, arrival: str, rate: float = 40.0):
+	"""A submitted Purchase Order expected to arrive in the test warehouse on `arrival`."""
+	po = frappe.get_doc(
+		{
+			"doctype": "Purchase Order",
+			"supplier": make_supplier(),
+			"company": company(),
+			"schedule_date": arrival,
+			"items": [
+				{"item_code": item_code, "qty": qty, "rate": rate, "warehouse": warehouse(), "schedule_date": arrival}
+			],
+		}
+	)
+	po.insert()
+	po.submit()
+	return po

@@ -60,10 +60,11 @@ frappe.ready(function () {
 			.filter(Boolean);
 	}
 
-	async function call(method, args, http_method) {
+	async function call(method, args, http_method, module) {
 		const get = http_method === "GET";
 		const query = get ? "?" + new URLSearchParams(args).toString() : "";
-		const response = await fetch(METHOD + method + query, {
+		const path = module ? "/api/method/" + module : METHOD;
+		const response = await fetch(path + method + query, {
 			method: get ? "GET" : "POST",
 			headers: {
 				Accept: "application/json",
@@ -325,17 +326,67 @@ frappe.ready(function () {
 		}
 		place_button.disabled = true;
 		try {
-			const order = await call("place_order", {
-				cart: cart_args(),
-				request_key: request_key,
-				customer: customer(),
-			});
+			const edit_order = form.querySelector("[name=edit_order]");
+			const order = edit_order
+				? await call("change_order", {
+						name: edit_order.value,
+						cart: cart_args(),
+						request_key: request_key,
+				  })
+				: await call("place_order", {
+						cart: cart_args(),
+						request_key: request_key,
+						customer: customer(),
+				  });
 			window.location.href = order.route;
 		} catch (error) {
 			show_errors(error.errors, error.errors.length ? null : error.message);
 			place_button.disabled = false;
 		}
 	});
+
+	// --- saving the cart as a template -------------------------------------------------------------
+
+	const template_form = document.getElementById("portal-template-form");
+	if (template_form) {
+		const template_name = document.getElementById("template-name");
+		const template_message = document.getElementById("template-message");
+		const save_template = document.getElementById("save-template");
+		const say = (text, ok) => {
+			template_message.textContent = text;
+			template_message.className = "small w-100 " + (ok ? "text-success" : "text-danger");
+			template_message.hidden = !text;
+		};
+		template_form.addEventListener("submit", async function (event) {
+			event.preventDefault();
+			if (!cart.length) {
+				say(__("Add at least one item to the order"), false);
+				return;
+			}
+			if (!template_name.value.trim()) {
+				say(__("Give the template a name"), false);
+				template_name.focus();
+				return;
+			}
+			save_template.disabled = true;
+			try {
+				const saved = await call(
+					"save_template",
+					{
+						template_name: template_name.value,
+						cart: { items: cart.map((line) => ({ item_code: line.item_code, qty: line.qty })) },
+						customer: customer(),
+					},
+					"POST",
+					"order_mgmt.portal.templates."
+				);
+				say(__("Saved as template {0}", [saved.template_name]), true);
+			} catch (error) {
+				say(error.message, false);
+			}
+			save_template.disabled = false;
+		});
+	}
 
 	render();
 	schedule_pricing();

@@ -1,5 +1,6 @@
 """/my-orders/new (website_route_rules): the portal user's new-order form; ?from=<order> pre-fills it
-with a past order's lines ("Order again"). new.js searches items, prices the cart and places the
+with a past order's lines ("Order again"), ?template=<Order Template> with a template's, and
+?edit=<order> with an order still in review, which submitting changes (ordering.change_order). new.js searches items, prices the cart and places the
 order through order_mgmt.portal.ordering, which decides everything on the server."""
 
 from pathlib import Path
@@ -18,7 +19,8 @@ def get_context(context):
 	require_login()
 	context.no_cache = 1
 	context.show_sidebar = True
-	context.update(new_order_context(frappe.form_dict.get("from")))
-	context.title = _("New Order")
+	form = frappe.form_dict
+	context.update(new_order_context(form.get("from"), template=form.get("template"), edit=form.get("edit")))
+	context.title = _("Change Order {0}").format(context.edit_order) if context.edit_order else _("New Order")
 	context.parents = [{"route": "my-orders", "title": _("My Orders")}]
 	context.js_messages = js_messages(Path(__file__).with_suffix(".js"))

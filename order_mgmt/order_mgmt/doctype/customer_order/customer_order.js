@@ -39,6 +39,11 @@ frappe.ui.form.on("Customer Order", {
 		frm.set_query("price_list", () => ({ filters: { selling: 1, enabled: 1 } }));
 		frm.set_query("shipping_address_name", () => co_customer_link_query(frm, "address_query"));
 		frm.set_query("contact_person", () => co_customer_link_query(frm, "contact_query"));
+		// Connections: "Return Request +" only once something was delivered (the server refuses a
+		// return of an order with nothing delivered: order_mgmt.returns.validation).
+		frm.can_make_methods = {
+			"Return Request": () => frm.doc.docstatus === 1 && flt(frm.doc.per_delivered) > 0,
+		};
 	},
 
 	onload(frm) {
@@ -52,6 +57,7 @@ frappe.ui.form.on("Customer Order", {
 		frappe.dynamic_link = { doc: frm.doc, fieldname: "customer", doctype: "Customer" };
 		frm._co_header_delivery_date = frm.doc.delivery_date;
 
+		co_move_dashboard_below(frm);
 		co_show_status_intro(frm);
 		co_show_shipments(frm);
 		co_show_stock_check(frm);
@@ -267,6 +273,17 @@ function co_drop_other_company_values(frm) {
 }
 
 
+// As ERPNext's forms: header, items, taxes and totals first; the dashboard (stock check, shipments,
+// connections) below them. The status banner stays on top (it is the layout's message area).
+function co_move_dashboard_below(frm) {
+	const dashboard = frm.dashboard && frm.dashboard.parent;
+	const page = frm.layout && frm.layout.wrapper.find(".form-page").first();
+	if (!dashboard || !page || !dashboard.length) return;
+	if (!page.children().last().is(dashboard)) {
+		dashboard.addClass("co-dashboard-below").appendTo(page);
+	}
+}
+
 // --- Status intro -----------------------------------------------------------------------------
 
 function co_show_status_intro(frm) {
@@ -407,12 +424,53 @@ function co_prompt_workflow_action(frm, action) {
 		Cancel: __("Cancel {0}", [name]),
 	};
 
-	frappe.prompt(
-		[field],
+	const fields = [field];
+	const reasons = co_review_dialog_reasons_html(frm);
+	if (reasons) {
+		// The banner with the hold reasons is behind the dialog: repeat them where the decision is made.
+		fields.unshift({ fieldname: "reasons", fieldtype: "HTML", options: reasons });
+	}
+	const dialog = frappe.prompt(
+		fields,
 		({ comment }) => co_take_workflow_action(frm, action, (comment || "").trim()),
 		titles[action] || __("{0}: {1}", [__(action), name]),
 		__(action)
 	);
+	dialog.$wrapper.addClass("review-dialog").attr("data-action", action);
+}
+
+function co_review_dialog_reasons_html(frm) {
+	// The checks that held the order with their measured values (hold_reasons, permlevel 1: empty for
+	// users who may not read it), those of the stage being decided first. Stable selectors for tests:
+	// .review-dialog-reasons > ul > li.review-dialog-reason[data-stage][data-rule].
+	const esc = frappe.utils.escape_html;
+	const stage = frm.doc.current_review_stage || "";
+	const rows = (frm.doc.hold_reasons || []).filter((row) => row.message);
+	if (!rows.length) return "";
+	const item = (row) =>
+		`<li class="review-dialog-reason" data-stage="${esc(row.stage || "")}" data-rule="${esc(
+			row.rule || ""
+		)}">${co_multiline(row.message)}${
+			row.stage && row.stage !== stage
+				? ` <span class="text-muted">(${esc(__(row.stage))})</span>`
+				: ""
+		}</li>`;
+	const mine = rows.filter((row) => !stage || row.stage === stage || !row.stage);
+	const others = rows.filter((row) => stage && row.stage && row.stage !== stage);
+	let html = "";
+	if (mine.length) {
+		html += `<p class="review-dialog-reasons-title"><b>${
+			stage
+				? __("Held for the {0} review because:", [esc(__(stage))])
+				: __("Held for review because:")
+		}</b></p><ul class="review-dialog-reasons-stage">${mine.map(item).join("")}</ul>`;
+	}
+	if (others.length) {
+		html += `<p class="text-muted">${__("Checks for other stages:")}</p><ul class="review-dialog-reasons-other">${others
+			.map(item)
+			.join("")}</ul>`;
+	}
+	return `<div class="review-dialog-reasons">${html}</div>`;
 }
 
 function co_take_workflow_action(frm, action, comment) {

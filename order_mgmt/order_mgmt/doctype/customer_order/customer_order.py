@@ -9,6 +9,7 @@ from frappe.model.document import Document
 from order_mgmt import server_owned
 from order_mgmt.erpnext_bridge.sales_order import price_order
 from order_mgmt.erpnext_bridge.stock_reservation import lock_stock_of_order
+from order_mgmt.fulfilment import promising
 from order_mgmt.orders import cancellation, intake
 from order_mgmt.orders import status as order_status
 from order_mgmt.review import facts, workflow
@@ -197,6 +198,7 @@ class CustomerOrder(intake.CheckedAtTheBoundary, Document):
 	def on_cancel(self):
 		cancellation.cancel_sales_order(self)
 		cancellation.close_pending_reviews(self)
+		promising.release_promises(self.name)
 
 	def onload(self):
 		from order_mgmt.fulfilment.shipping import shipments_of_order

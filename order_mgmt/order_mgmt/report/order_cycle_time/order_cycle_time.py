@@ -28,6 +28,7 @@ class OrderCycleTimeFilterError(frappe.ValidationError):
 	pass
 
 
+@frappe.read_only()
 def execute(filters: dict | None = None):
 	filters = frappe._dict(filters or {})
 	view = filters.get("view") or "Week"

@@ -24,6 +24,7 @@ GROUP_FIELDS = {"Item": "item_code", "Customer": "customer", "Item Group": "item
 REASON = "Reason"
 
 
+@frappe.read_only()
 def execute(filters: dict | None = None):
 	filters = frappe._dict(filters or {})
 	group_by = filters.get("group_by") or "Item"

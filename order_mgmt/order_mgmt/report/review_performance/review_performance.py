@@ -16,7 +16,7 @@ import frappe
 from frappe import _
 from frappe.utils import getdate, now_datetime
 
-from order_mgmt.analytics import review_kpis
+from order_mgmt.analytics import report_filters, review_kpis
 from order_mgmt.analytics.review_kpis import OrderFact, ReviewFact
 
 VIEWS = ("Week", "Stage", "Reviewer", "Hold Rule")
@@ -26,6 +26,7 @@ class ReviewPerformanceFilterError(frappe.ValidationError):
 	pass
 
 
+@frappe.read_only()
 def execute(filters: dict | None = None):
 	filters = frappe._dict(filters or {})
 	view = filters.get("view") or "Week"
@@ -49,16 +50,7 @@ def execute(filters: dict | None = None):
 
 
 def order_conditions(order, filters):
-	condition = (
-		(order.docstatus >= 1)
-		& (order.company == filters.company)
-		& (order.order_date >= getdate(filters.from_date))
-		& (order.order_date <= getdate(filters.to_date))
-	)
-	for field in ("customer", "channel", "order_type"):
-		if filters.get(field):
-			condition &= order[field] == filters[field]
-	return condition
+	return report_filters.order_conditions(order, filters)
 
 
 def order_facts(filters) -> list[OrderFact]:

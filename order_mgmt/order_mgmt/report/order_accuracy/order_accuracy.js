@@ -1,0 +1,16 @@
+// Copyright (c) 2026, order_mgmt contributors
+// For license information, please see license.txt
+
+{% include "order_mgmt/public/js/report_filters.js" %}
+
+frappe.query_reports["Order Accuracy"] = {
+	filters: order_mgmt.report_filters(
+		["company", "period", "customer", "customer_group", "item_group", "territory", "channel", "order_type"],
+		[
+			order_mgmt.report_select("view", __("View"), [
+				["Week", __("Week")],
+				["Cancellation Reason", __("Cancellation Reason")],
+			]),
+		]
+	),
+};

@@ -1,0 +1,198 @@
+"""Data for the browser tests (tests/browser/, run by scripts/run-tests.sh after the integration suite).
+
+    bench --site SITE execute order_mgmt.tests.browser_setup.prepare --kwargs '{"path": "/tmp/x.json"}'
+
+Commits what it makes on the test site and writes what the tests need (users, passwords, customers,
+items, orders) as JSON to `path`. Safe to re-run: users, customers, items and prices have fixed names
+and are reused (their passwords and roles are set again); the orders a run acts on (one to cancel
+from the portal, one for a reviewer) are made anew on every run, with a unique PO reference.
+"""
+
+from __future__ import annotations
+
+import json
+from uuid import uuid4
+
+import frappe
+from frappe.utils import add_days, nowdate
+from frappe.utils.password import update_password
+
+PASSWORD = "Browser-Test-2026!"
+"""The password of every user below (a test site only)."""
+
+CUSTOMER_USER = "omt-browser-customer@example.com"
+OTHER_USER = "omt-browser-other@example.com"
+CUSTOMER = "OMT Browser Customer"
+OTHER_CUSTOMER = "OMT Browser Other Customer"
+DESK_CUSTOMER = "OMT Browser Desk Customer"
+TEA = "OMT-BROWSER-TEA"
+BOX = "OMT-BROWSER-BOX"
+CHEAP = "OMT-BROWSER-CHEAP"
+DESK_PRICE_LIST = "OMT Browser Prices"
+
+
+def prepare(path: str | None = None) -> dict:
+	from order_mgmt.tests.utils import before_tests
+
+	frappe.set_user("Administrator")
+	if not frappe.db.get_single_value("System Settings", "setup_complete"):
+		before_tests()  # the integration suite did not run on this site yet: ERPNext's setup wizard
+	frappe.flags.in_test = True
+	data = build()
+	frappe.db.commit()
+	frappe.clear_cache()  # the form scripts and portal pages as they are in the checkout
+	if path:
+		with open(path, "w") as handle:
+			json.dump(data, handle, indent=1)
+	return data
+
+
+def build() -> dict:
+	from order_mgmt.tests.utils import make_tax_template, role_user
+
+	tea = ensure_item(TEA, "Browser Oolong Tea", rate=100, stock_qty=10000)
+	box = ensure_item(
+		BOX,
+		"Browser Tea Box",
+		rate=10,
+		stock_qty=10000,
+		stock_uom="Nos",
+		uoms=[{"uom": "Nos", "conversion_factor": 1}, {"uom": "Box", "conversion_factor": 12}],
+	)
+	cheap = ensure_item(CHEAP, "Browser Sample Cup", rate=100, valuation_rate=95, stock_qty=10000)
+	price_list = ensure_price_list(DESK_PRICE_LIST, {tea: 90, box: 8})
+
+	customer = ensure_customer(CUSTOMER)
+	other_customer = ensure_customer(OTHER_CUSTOMER)
+	desk_customer = ensure_customer(DESK_CUSTOMER, default_price_list=price_list)
+	ensure_portal_user(CUSTOMER_USER, customer)
+	ensure_portal_user(OTHER_USER, other_customer)
+
+	clerk = role_user("browser-clerk", ["Order Clerk", "Sales User", "Stock User"])
+	reviewer = role_user("browser-sales-reviewer", ["Sales Reviewer", "Sales User"])
+	for user in (CUSTOMER_USER, OTHER_USER, clerk, reviewer):
+		update_password(user, PASSWORD)
+
+	return {
+		"password": PASSWORD,
+		"customer_user": CUSTOMER_USER,
+		"customer": customer,
+		"other_customer": other_customer,
+		"desk_customer": desk_customer,
+		"clerk": clerk,
+		"reviewer": reviewer,
+		"tea": tea,
+		"tea_name": frappe.db.get_value("Item", tea, "item_name"),
+		"box": box,
+		"tax_template": make_tax_template(13),
+		"other_order": other_customers_order(other_customer, tea),
+		"order_to_cancel": portal_order(CUSTOMER_USER, tea, qty=2),
+		"held_order": held_order(desk_customer, cheap, clerk),
+	}
+
+
+def ensure_item(code: str, name: str, **fields) -> str:
+	from order_mgmt.tests.utils import make_item
+
+	if frappe.db.exists("Item", code):
+		return code
+	return make_item(item_code=code, item_name=name, **fields)
+
+
+def ensure_price_list(name: str, rates: dict[str, float]) -> str:
+	from order_mgmt.tests.utils import company
+
+	if not frappe.db.exists("Price List", name):
+		frappe.get_doc(
+			{
+				"doctype": "Price List",
+				"price_list_name": name,
+				"selling": 1,
+				"enabled": 1,
+				"currency": frappe.get_cached_value("Company", company(), "default_currency"),
+			}
+		).insert()
+	for item_code, rate in rates.items():
+		if not frappe.db.exists("Item Price", {"item_code": item_code, "price_list": name}):
+			frappe.get_doc(
+				{"doctype": "Item Price", "item_code": item_code, "price_list": name, "price_list_rate": rate}
+			).insert()
+	return name
+
+
+def ensure_customer(name: str, **fields) -> str:
+	from order_mgmt.tests.utils import make_customer
+
+	existing = frappe.db.get_value("Customer", {"customer_name": name})
+	return existing or make_customer(customer_name=name, **fields)
+
+
+def ensure_portal_user(email: str, customer: str) -> None:
+	"""A Website User with the role Customer, linked to the customer through a Contact (as
+	test_portal.make_portal_user makes them, with a fixed address the browser logs in with)."""
+	if not frappe.db.exists("User", email):
+		user = frappe.get_doc(
+			{
+				"doctype": "User",
+				"email": email,
+				"first_name": "OMT Browser",
+				"user_type": "Website User",
+				"send_welcome_email": 0,
+			}
+		)
+		user.insert(ignore_permissions=True)
+		user.add_roles("Customer")
+	if not frappe.db.exists("Contact", {"user": email}):
+		frappe.get_doc(
+			{
+				"doctype": "Contact",
+				"first_name": "OMT Browser",
+				"email_ids": [{"email_id": email, "is_primary": 1}],
+				"user": email,
+				"links": [{"link_doctype": "Customer", "link_name": customer}],
+			}
+		).insert(ignore_permissions=True)
+
+
+def unique_po() -> str:
+	return f"BROWSER-{uuid4().hex[:10].upper()}"
+
+
+def other_customers_order(customer: str, item: str) -> str:
+	from order_mgmt.tests.utils import make_order
+
+	existing = frappe.db.get_value("Customer Order", {"customer": customer, "docstatus": 1})
+	if existing:
+		return existing
+	return make_order(customer, [{"item_code": item, "qty": 1}], submit=True, customer_po=unique_po()).name
+
+
+def portal_order(user: str, item: str, qty: float) -> str:
+	"""An order placed by the portal user as the page places it: in review (portal orders go to Sales)."""
+	from order_mgmt.portal import ordering
+	from order_mgmt.tests.utils import acting_as
+
+	cart = {
+		"items": [{"item_code": item, "qty": qty}],
+		"delivery_date": add_days(nowdate(), 3),
+		"customer_po": unique_po(),
+	}
+	with acting_as(user):
+		return ordering.place_order(frappe.as_json(cart), str(uuid4()))["name"]
+
+
+def held_order(customer: str, item: str, clerk: str) -> str:
+	"""A desk order held for the Sales review: its line is priced below cost (8% off a rate of 100,
+	valuation 95), entered by the clerk so that the reviewer is not its creator."""
+	from order_mgmt.tests.utils import make_order
+
+	order = make_order(
+		customer,
+		[{"item_code": item, "qty": 1, "discount_percentage": 8}],
+		submit=True,
+		as_user=clerk,
+		customer_po=unique_po(),
+	)
+	if order.workflow_state != "Pending Sales Review":
+		frappe.throw(f"{order.name} is {order.workflow_state}, not Pending Sales Review")
+	return order.name
