@@ -108,6 +108,7 @@ fixtures = [
 	},
 	"Order Review Rule",
 	"Return Reason",
+	"Cancellation Reason",
 	{
 		"dt": "Custom Field",
 		"filters": [
@@ -118,6 +119,7 @@ fixtures = [
 					"Sales Order-customer_order",
 					"Customer-is_vip_customer",
 					"Customer-requires_order_review",
+					"Customer-external_customer_id",
 					"Payment Terms Template-order_payment_gate",
 					"Payment Terms Template-deposit_percentage",
 					"Item-is_returnable",
@@ -160,6 +162,7 @@ doc_events = {
 		"on_submit": [
 			"order_mgmt.orders.tracking.on_fulfilment_document",
 			"order_mgmt.fulfilment.shipping.notify_customer_of_shipment",
+			"order_mgmt.fulfilment.risk_sweep.on_order_event",
 		],
 		"on_cancel": "order_mgmt.orders.tracking.on_fulfilment_document",
 	},
@@ -175,6 +178,7 @@ doc_events = {
 	},
 	"Pick List": {
 		"before_submit": "order_mgmt.accounting.gating.before_pick_list_submit",
+		"on_submit": "order_mgmt.fulfilment.risk_sweep.on_order_event",
 	},
 	# Supply moved: re-check delivery promises on the items it touches (fulfilment/promising.py).
 	"Purchase Order": {
@@ -197,7 +201,10 @@ doc_events = {
 		"on_submit": "order_mgmt.fulfilment.promising.on_supply_change",
 	},
 	"Payment Entry": {
-		"on_submit": "order_mgmt.accounting.payments.on_payment_submit",
+		"on_submit": [
+			"order_mgmt.accounting.payments.on_payment_submit",
+			"order_mgmt.fulfilment.risk_sweep.on_order_event",
+		],
 		"on_cancel": "order_mgmt.accounting.payments.on_payment_cancel",
 	},
 }
@@ -228,7 +235,10 @@ has_permission = {
 }
 
 scheduler_events = {
-	"hourly": ["order_mgmt.review.sla.escalate_overdue_reviews"],
+	"hourly": [
+		"order_mgmt.review.sla.escalate_overdue_reviews",
+		"order_mgmt.fulfilment.risk_sweep.hourly_sweep",
+	],
 }
 
 jinja = {
@@ -249,7 +259,31 @@ website_route_rules = [
 	{"from_route": "/my-returns/<name>", "to_route": "my-returns/request"},
 ]
 
-portal_menu_items = [
-	{"title": "My Orders", "route": "/my-orders", "role": "Customer"},
-	{"title": "Return Requests", "route": "/my-returns", "role": "Customer"},
+# Portal Settings' menu (setup/portal_menu.py: once per site, ERPNext's customer pages are disabled and
+# these come first; admins may change them there). A reference_doctype is needed: Frappe's sync_menu
+# drops menu rows without one.
+standard_portal_menu_items = [
+	{"title": "My Orders", "route": "/my-orders", "reference_doctype": "Customer Order", "role": "Customer"},
+	{
+		"title": "My Order Templates",
+		"route": "/my-orders/templates",
+		"reference_doctype": "Order Template",
+		"role": "Customer",
+	},
+	{
+		"title": "Return Requests",
+		"route": "/my-returns",
+		"reference_doctype": "Return Request",
+		"role": "Customer",
+	},
 ]
+
+# Portal customers land on their orders after login, unless an admin set a home page for the role
+# Customer or Portal Settings' default portal home (Frappe reads those first).
+role_home_page = {"Customer": "my-orders"}
+
+# Every page of a logged-in user carries the session's CSRF token (Frappe makes one only for the desk,
+# and checks POSTs only when there is one), and the 403 page offers them the way back instead of
+# "Login" (portal/landing.py).
+update_website_context = ["order_mgmt.portal.landing.portal_page_context"]
+on_session_creation = ["order_mgmt.portal.landing.ensure_csrf_token"]

@@ -45,7 +45,13 @@ from frappe.utils import cint, escape_html
 
 FLAG = "om_server_write"
 
-OWNING_DOCTYPES = ("Customer Order", "Customer Order Item", "Return Request")
+OWNING_DOCTYPES = (
+	"Customer Order",
+	"Customer Order Item",
+	"Return Request",
+	"Order Change Request",
+	"Order Change Request Item",
+)
 """DocTypes whose controllers declare `server_owned_fields` (checked by the tests)."""
 
 

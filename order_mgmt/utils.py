@@ -10,13 +10,28 @@ from frappe import _
 
 @contextmanager
 def acting_as(user: str):
-	"""Run a block as another user (demo data, tests, and system follow-ups of an approval)."""
+	"""Run a block as another user (demo data, tests, and system follow-ups of an approval).
+
+	frappe.set_user empties the request's per-user caches (new-document templates, role permissions,
+	user permissions): the previous user's are put back afterwards, so a follow-up run as another
+	user does not make the rest of the request rebuild them (meta reads on every later new_doc). Already
+	that user: nothing to switch."""
 	previous = frappe.session.user
+	if user == previous:
+		yield
+		return
+	local = frappe.local
+	saved = {
+		name: getattr(local, name, None) for name in ("new_doc_templates", "role_permissions", "user_perms")
+	}
 	frappe.set_user(user)
 	try:
 		yield
 	finally:
 		frappe.set_user(previous)
+		for name, value in saved.items():
+			if value is not None:
+				setattr(local, name, value)
 
 
 def email_customer(doc, recipient: str, subject: str, lines: list[str], unsent_note: str) -> bool:

@@ -3,11 +3,14 @@
 # back: the site is left as it was.
 #   intake:  a Customer Order to its approved Sales Order against a plain ERPNext Sales Order
 #            (order_mgmt/benchmarks/intake.py)
+#   held:    as intake, but each order is held for the first review stage and approved by its reviewer
+#            in one stage (Order Review, ToDo closed, owner told, Sales Order submitted)
 #   picking: one batch Pick List over many approved orders against ERPNext's pick list per order
 #            (order_mgmt/benchmarks/picking.py)
 #
 # Usage: scripts/benchmark.sh [ORDERS [WARMUP [LINES]]]  intake (default: 30 orders per scenario,
 #                                                      3 warm-up, 10 lines per order)
+#        scripts/benchmark.sh held [ORDERS [WARMUP [LINES]]]  held order approved in one stage
 #        scripts/benchmark.sh picking [ORDERS]       picking (default: 50 orders)
 #
 # Environment:
@@ -15,7 +18,9 @@
 #   TEST_SITE         site to run on                  (default: test-order-mgmt.localhost)
 #   DB_ROOT_PASSWORD  MariaDB root password            (default: admin)
 #   BENCH_LINES       intake: lines per order          (default: 10; the LINES argument wins)
-#   BENCH_PROFILE     intake: print the N app functions issuing most SQL on the Customer Order path
+#   BENCH_PROFILE     intake: print the N app functions issuing most SQL on the Customer Order path,
+#                     and the N statement kinds (verb and table) the Customer Order path adds most
+#   BENCH_CPROFILE    intake: print cProfile's N functions of most cumulative time, per scenario
 set -euo pipefail
 
 APP_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,10 +28,12 @@ BENCH_DIR="${BENCH_DIR:-$HOME/frappe-bench}"
 TEST_SITE="${TEST_SITE:-test-order-mgmt.localhost}"
 DB_ROOT_PASSWORD="${DB_ROOT_PASSWORD:-admin}"
 KIND=intake
-if [ "${1:-}" = picking ]; then
-	KIND=picking
+case "${1:-}" in
+picking | held)
+	KIND="$1"
 	shift
-fi
+	;;
+esac
 ORDERS="${1:-$([ $KIND = picking ] && echo 50 || echo 30)}"
 WARMUP="${2:-3}"
 LINES="${3:-${BENCH_LINES:-10}}"
@@ -68,7 +75,9 @@ if [ $KIND = picking ]; then
 	step "Pick-list benchmark on $TEST_SITE ($ORDERS orders)"
 	bench --site "$TEST_SITE" execute order_mgmt.benchmarks.picking.run --kwargs "{\"orders\": $ORDERS}"
 else
-	step "Intake benchmark on $TEST_SITE ($ORDERS orders per scenario, $WARMUP warm-up, $LINES lines)"
+	held=0
+	[ $KIND = held ] && held=1
+	step "Intake benchmark ($KIND) on $TEST_SITE ($ORDERS orders per scenario, $WARMUP warm-up, $LINES lines)"
 	bench --site "$TEST_SITE" execute order_mgmt.benchmarks.intake.run \
-		--kwargs "{\"orders\": $ORDERS, \"warmup\": $WARMUP, \"lines\": $LINES, \"profile\": $PROFILE, \"cprofile\": $CPROFILE}"
+		--kwargs "{\"orders\": $ORDERS, \"warmup\": $WARMUP, \"lines\": $LINES, \"profile\": $PROFILE, \"cprofile\": $CPROFILE, \"held\": $held}"
 fi

@@ -25,7 +25,13 @@ def test_events_come_in_the_order_they_happened():
 		Event("submitted", at(DAY1, 9)),
 		Event("review_decision", at(DAY1, 9, 30), outcome="Approved", stage="Sales"),
 	]
-	assert kinds(build_timeline(events)) == ["submitted", "review_decision", "approved", "shipped", "invoiced"]
+	assert kinds(build_timeline(events)) == [
+		"submitted",
+		"review_decision",
+		"approved",
+		"shipped",
+		"invoiced",
+	]
 
 
 def test_within_a_day_the_step_decides_between_dated_records_whatever_the_clock():

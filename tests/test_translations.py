@@ -47,6 +47,14 @@ def js_strings() -> set[str]:
 	return found
 
 
+def template_strings() -> set[str]:
+	"""_("...") in the Jinja templates: the portal pages (www/), their layout and macros, print formats."""
+	found = set()
+	for path in APP.rglob("*.html"):
+		found |= {_unescape(m.group("text")) for m in PY_CALL.finditer(path.read_text())}
+	return found
+
+
 def doctype_strings() -> set[str]:
 	found = set()
 	for path in (APP / "order_mgmt" / "doctype").rglob("*.json"):
@@ -82,11 +90,17 @@ def translations() -> dict[str, str]:
 def test_extractor_finds_the_apps_strings():
 	assert "Row {0}" in python_strings()
 	assert "Customer Order" in doctype_strings()
+	assert "Download PDF" in template_strings()
 
 
-@pytest.mark.parametrize("source", ["python", "javascript", "doctype"])
+@pytest.mark.parametrize("source", ["python", "javascript", "doctype", "template"])
 def test_every_user_facing_string_has_a_chinese_translation(source):
-	strings = {"python": python_strings, "javascript": js_strings, "doctype": doctype_strings}[source]()
+	strings = {
+		"python": python_strings,
+		"javascript": js_strings,
+		"doctype": doctype_strings,
+		"template": template_strings,
+	}[source]()
 	zh = translations()
 	missing = sorted(text for text in strings if not zh.get(text, "").strip())
 	assert not missing, f"{len(missing)} strings lack a zh translation:\n" + "\n".join(missing)

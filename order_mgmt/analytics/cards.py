@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import frappe
 from frappe import _
-from frappe.utils import get_first_day, get_last_day, now_datetime, nowdate
+from frappe.utils import add_days, get_first_day, get_last_day, getdate, now_datetime, nowdate
 
 from order_mgmt.analytics import review_kpis
 
@@ -31,3 +31,55 @@ def auto_approval_rate(filters=None) -> dict:
 	)
 	total = review_kpis.total_row(order_facts(period), review_facts(period), now_datetime())
 	return {"value": total["auto_approval_rate"], "fieldtype": "Percent"}
+
+
+def _company() -> str | None:
+	return frappe.defaults.get_user_default("Company") or frappe.db.get_single_value(
+		"Global Defaults", "default_company"
+	)
+
+
+def _last_90_days(report: str) -> frappe._dict | None:
+	"""The last 90 days in the user's default company, for whoever may run `report`."""
+	if not frappe.get_cached_doc("Report", report).is_permitted():
+		frappe.throw(_("Not permitted"), frappe.PermissionError)
+	company = _company()
+	if not company:
+		return None
+	return frappe._dict(company=company, from_date=add_days(nowdate(), -90), to_date=nowdate())
+
+
+@frappe.whitelist()
+@frappe.read_only()
+def on_time_delivery_rate(filters=None) -> dict:
+	"""The share of orders of the last 90 days delivered on time (the Delivery Performance report's
+	order on-time rate over that period)."""
+	from order_mgmt.analytics import delivery
+	from order_mgmt.order_mgmt.report.delivery_performance.delivery_performance import (
+		line_facts,
+		shortage_facts,
+	)
+
+	period = _last_90_days("Delivery Performance")
+	if not period:
+		return {"value": 0, "fieldtype": "Percent"}
+	total = delivery.total_row(line_facts(period), shortage_facts(period), getdate())
+	return {"value": total["order_on_time_rate"], "fieldtype": "Percent"}
+
+
+@frappe.whitelist()
+@frappe.read_only()
+def return_rate(filters=None) -> dict:
+	"""Quantity returned against quantity delivered over the last 90 days (the Return Rate report's
+	measure, over all items)."""
+	from order_mgmt.order_mgmt.report.return_rate.return_rate import quantities
+	from order_mgmt.returns import rates
+
+	period = _last_90_days("Return Rate")
+	if not period:
+		return {"value": 0, "fieldtype": "Percent"}
+	delivered, returned = quantities(period, "Item")
+	return {
+		"value": rates.return_rate(sum(delivered.values()), sum(returned.values())),
+		"fieldtype": "Percent",
+	}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import frappe
 from frappe import _
 from frappe.utils import getdate
+from frappe.utils.nestedset import get_descendants_of
 
 
 class ReportFilterError(frappe.ValidationError):
@@ -24,7 +25,7 @@ def require(filters, *fields: str) -> None:
 
 def with_descendants(doctype: str, name: str) -> list[str]:
 	"""The group and every group below it (nested set, one query)."""
-	return [name, *frappe.db.get_descendants_of(doctype, name)]
+	return [name, *get_descendants_of(doctype, name, ignore_permissions=True)]
 
 
 def customers_in(field: str, doctype: str, group: str):

@@ -37,10 +37,12 @@ def create_order(**body) -> dict:
 	"""Create a Customer Order and submit it into review, once per Idempotency-Key."""
 	for key in external.IGNORED_FIELDS:
 		body.pop(key, None)
+	if set(body) - set(external.KEY_FIELDS) == {"data"} and not isinstance(body["data"], dict):
+		body = body["data"]  # Frappe puts a JSON body that is not an object here: refused below
 	header_key = request_header(KEY_HEADER)
-	body_key = body.get("idempotency_key")
+	body_key = body.get("idempotency_key") if isinstance(body, dict) else None
 	seen = len(frappe.local.message_log or [])
-	lines = len(body["items"]) if isinstance(body.get("items"), list) else 0
+	lines = len(body["items"]) if isinstance(body, dict) and isinstance(body.get("items"), list) else 0
 	frappe.local.response.pop("errors", None)
 	try:
 		frappe.has_permission(external_intake.ORDER, "create", throw=True)

@@ -42,7 +42,9 @@ from erpnext.controllers.accounts_controller import (
 )
 from frappe.utils import add_days, cint, flt, nowdate
 
-from order_mgmt.tests.utils import company, make_customer, make_item, order_doc, warehouse
+from order_mgmt.review.workflow import take_action
+from order_mgmt.tests.utils import company, make_customer, make_item, order_doc, role_user, warehouse
+from order_mgmt.utils import acting_as
 
 LINES = 10
 QTY_PER_LINE = 2
@@ -56,6 +58,11 @@ LABELS = {
 	"b": "(b) Customer Order -> approved SO",
 	"b.insert": "    (c) CO insert",
 	"b.submit": "    (c) CO submit (review + SO)",
+	"b.approve": "    (c) held CO approved (one stage)",
+}
+HELD_LABELS = {
+	"b": "(b) held CO -> approved SO",
+	"b.submit": "    (c) CO submit (held for review)",
 }
 WRITE_STATEMENTS = {"insert", "update", "delete", "replace"}
 READ_STATEMENTS = {"select", "with"}
@@ -120,7 +127,7 @@ class Recorder:
 		"""Store each phase of one order and their sum under `key` (None: a warm-up order)."""
 		if not key:
 			return
-		for name, sample in zip(("insert", "submit"), phases, strict=True):
+		for name, sample in zip(("insert", "submit", "approve")[: len(phases)], phases, strict=True):
 			self.samples.setdefault(f"{key}.{name}", []).append(sample)
 		total = Counter()
 		for _, queries in phases:
@@ -338,6 +345,61 @@ def intake_order(data: Data, recorder: Recorder, key: str | None, po_no: str) ->
 	return so
 
 
+def held_order(data: Data, recorder: Recorder, key: str | None, po_no: str, approver: str) -> dict:
+	"""(b) held: a Customer Order held for one review stage (automatic approval off), then approved by
+	that stage's reviewer through the workflow action (Order Review written, ToDo closed, owner told,
+	Sales Order made and submitted, stock reserved)."""
+	holder = {}
+
+	def insert():
+		order = order_doc(data.customer, data.lines, customer_po=po_no)
+		order.insert()
+		holder["order"] = order
+
+	def approve():
+		order = holder["order"]
+		with acting_as(approver):
+			holder["result"] = take_action(order.name, "Approve", None, expected_state=order.workflow_state)
+
+	recorder.scenario = key
+	try:
+		phases = [
+			recorder.timed(insert),
+			recorder.timed(lambda: holder["order"].submit()),
+			recorder.timed(approve),
+		]
+	finally:
+		recorder.scenario = None
+	recorder.record(key, phases)
+	name = holder["order"].name
+	recorder.created_doc("Customer Order", name)
+	sales_order = holder["result"].get("sales_order")
+	if sales_order:
+		recorder.created_doc("Sales Order", sales_order)
+	so = sales_order and frappe.db.get_value(
+		"Sales Order", sales_order, ["docstatus", "status", "grand_total"], as_dict=True
+	)
+	if not so or so.docstatus != 1:
+		raise BenchmarkError(
+			f"Held Customer Order {name} was not approved to a Sales Order: {holder['result']}"
+		)
+	return so
+
+
+def held_approver() -> str:
+	"""A reviewer of the first enabled stage (not the orders' creator: four-eyes)."""
+	stage = frappe.get_all(
+		"Order Review Stage",
+		filters={"enabled": 1},
+		fields=["name", "role"],
+		order_by="sequence asc",
+		limit=1,
+	)
+	if not stage:
+		raise BenchmarkError("No enabled Order Review Stage: nothing to hold an order for")
+	return role_user(f"bench-{frappe.scrub(stage[0].name)}", [stage[0].role])
+
+
 def percentile(values: list[float], fraction: float) -> float:
 	"""Nearest-rank percentile."""
 	ordered = sorted(values)
@@ -362,7 +424,10 @@ def summarise(samples: list[tuple[float, Counter]]) -> dict:
 	}
 
 
-def print_table(results: dict, ratios: dict, orders: int, warmup: int, lines: int) -> None:
+def print_table(
+	results: dict, ratios: dict, orders: int, warmup: int, lines: int, labels: dict | None = None
+) -> None:
+	labels = labels or LABELS
 	header = (
 		f"{'per order':<36}{'median ms':>10}{'mean ms':>9}{'p90 ms':>9}{'queries':>9}{'median q':>9}"
 		f"{'select':>8}{'write':>7}{'other':>7}"
@@ -370,10 +435,12 @@ def print_table(results: dict, ratios: dict, orders: int, warmup: int, lines: in
 	print(f"\nIntake benchmark: {orders} orders per scenario after {warmup} warm-up, {lines} lines each")
 	print(header)
 	print("-" * len(header))
-	for key in ("a", "a.insert", "a.submit", "b", "b.insert", "b.submit"):
+	for key in labels:
+		if key not in results:
+			continue
 		row = results[key]
 		print(
-			f"{LABELS[key]:<36}{row['median_ms']:>10.1f}{row['mean_ms']:>9.1f}{row['p90_ms']:>9.1f}"
+			f"{labels[key]:<36}{row['median_ms']:>10.1f}{row['mean_ms']:>9.1f}{row['p90_ms']:>9.1f}"
 			f"{row['queries']:>9.1f}{row['queries_median']:>9.1f}{row['select']:>8.1f}{row['write']:>7.1f}{row['other']:>7.1f}"
 		)
 	print(
@@ -394,9 +461,10 @@ def print_signatures(signatures: dict[str, Counter], orders: int, top: int) -> N
 	"""Statements per order by kind and table, both scenarios, the largest differences first."""
 	a, b = signatures.get(BASELINE, Counter()), signatures.get(INTAKE, Counter())
 	keys = sorted(set(a) | set(b), key=lambda key: (-(b[key] - a[key]), key))
-	print(f"Statements per order by kind and table, (b) - (a) (top {top})")
+	print(f"Statements per order by kind and table, (b) - (a) (top {top}, then the largest savings)")
 	print(f"{'(a)':>8}{'(b)':>8}{'added':>8}  statement")
-	for key in keys[:top]:
+	shown = keys[:top] + [key for key in keys[-5:] if key not in keys[:top] and b[key] < a[key]]
+	for key in shown:
 		print(f"{a[key] / orders:>8.1f}{b[key] / orders:>8.1f}{(b[key] - a[key]) / orders:>+8.1f}  {key}")
 	print()
 
@@ -443,6 +511,7 @@ def run(
 	lines: int | None = None,
 	profile: int | None = None,
 	cprofile: int | None = None,
+	held: int = 0,
 ) -> dict:
 	"""Benchmark `orders` orders of each scenario after `warmup` unmeasured ones, `lines` lines each
 	(default: env BENCH_LINES or 10); with `profile` (or env BENCH_PROFILE) > 0, also print that many
@@ -464,9 +533,17 @@ def run(
 	totals: dict[str, set[float]] = {BASELINE: set(), INTAKE: set()}
 	overrides: dict = {}
 	data: Data | None = None
+	approver = None
 	try:
 		with instrumented_db(recorder):
 			overrides = settings_for_auto_approval()
+			if cint(held):
+				# Every order waits for the first stage (automatic approval off), then one approval.
+				settings = frappe.get_doc(SETTINGS)
+				settings.auto_approve = 0
+				settings.save(ignore_permissions=True)
+				overrides["auto_approve"] = 0
+				approver = held_approver()
 			# Both scenarios draw stock (projected qty) from the same items: keep well clear of shortage.
 			data = make_data(stock_per_item=QTY_PER_LINE * (orders + warmup) * 2 + 1000, lines=lines)
 			recorder.created_doc("Customer", data.customer)
@@ -478,8 +555,13 @@ def run(
 				sequence = (BASELINE, INTAKE) if index % 2 == 0 else (INTAKE, BASELINE)
 				for scenario in sequence:
 					po_no = f"BENCH-{scenario}-{index}-{frappe.generate_hash(length=6)}"
-					make = baseline_order if scenario == BASELINE else intake_order
-					so = make(data, recorder, scenario if measured else None, po_no)
+					key = scenario if measured else None
+					if scenario == BASELINE:
+						so = baseline_order(data, recorder, key, po_no)
+					elif approver:
+						so = held_order(data, recorder, key, po_no, approver)
+					else:
+						so = intake_order(data, recorder, key, po_no)
 					totals[scenario].add(flt(so.grand_total))
 	finally:
 		frappe.db.rollback()
@@ -492,7 +574,8 @@ def run(
 
 	if len(totals[BASELINE] | totals[INTAKE]) != 1:
 		raise BenchmarkError(f"The two scenarios made Sales Orders of different totals: {totals}")
-	results = {key: summarise(recorder.samples[key]) for key in LABELS}
+	labels = {**LABELS, **HELD_LABELS} if approver else {k: v for k, v in LABELS.items() if k != "b.approve"}
+	results = {key: summarise(recorder.samples[key]) for key in labels}
 	a, b = results[BASELINE], results[INTAKE]
 	ratios = {
 		"median_time": round(b["median_ms"] / a["median_ms"], 2),
@@ -505,7 +588,7 @@ def run(
 		"added_queries_per_line": round((b["queries"] - a["queries"]) / lines, 1),
 		"added_ms": round(b["median_ms"] - a["median_ms"], 1),
 	}
-	print_table(results, ratios, orders, warmup, lines)
+	print_table(results, ratios, orders, warmup, lines, labels)
 	if recorder.profile is not None:
 		print_profile(recorder.profile, orders, profile)
 		print_signatures(recorder.signatures or {}, orders, profile)
@@ -517,7 +600,8 @@ def run(
 		"lines_per_order": lines,
 		"sales_order_grand_total": totals[BASELINE].pop(),
 		"settings_overridden_in_transaction": overrides,
-		"results": {LABELS[key].strip(): value for key, value in results.items()},
+		"held_for_review": bool(approver),
+		"results": {labels[key].strip(): value for key, value in results.items()},
 		"ratios_b_over_a": ratios,
 		"rollback": rollback,
 	}

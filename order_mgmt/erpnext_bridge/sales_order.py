@@ -14,7 +14,7 @@ from erpnext.accounts.party import get_default_price_list
 from erpnext.controllers.accounts_controller import get_default_taxes_and_charges
 from frappe import _
 from frappe.query_builder import Case
-from frappe.utils import flt
+from frappe.utils import cstr, flt, get_datetime, getdate, nowdate
 
 from order_mgmt import server_owned
 from order_mgmt.accounting.credit import finance_approval_covers_credit_limit
@@ -173,6 +173,66 @@ def price_order(order: CustomerOrder) -> None:
 	_copy_pricing_back(so, order)
 
 
+PRICING_HEADER_FIELDS = (
+	"customer",
+	"company",
+	"order_date",
+	"delivery_date",
+	"price_list",
+	"currency",
+	"conversion_rate",
+	"taxes_and_charges",
+	"payment_terms_template",
+	"shipping_address_name",
+	"contact_person",
+	*TOTAL_FIELDS,
+)
+PRICING_LINE_FIELDS = ("name", "item_code", "qty", *LINE_FIELDS_FROM_ERPNEXT)
+PRICING_SOURCES = """
+	select max(modified) from (
+		select max(modified) as modified from `tabItem Price` where item_code in %(items)s
+		union all select max(modified) from `tabItem` where name in %(items)s
+		union all select max(modified) from `tabPricing Rule`
+		union all select max(modified) from `tabSales Taxes and Charges Template`
+		union all select modified from `tabCustomer` where name = %(customer)s
+	) as sources
+"""
+"""When the data pricing reads last changed: the items' prices and the items, any pricing rule or tax
+template, the customer (its price list)."""
+
+
+def priced_as_saved(order: CustomerOrder) -> bool:
+	"""On submit: the order carries exactly the prices, taxes and totals of its saved draft, which
+	`price_order` computed from the same lines and header today, and none of the data pricing reads
+	(PRICING_SOURCES) changed since that save; then pricing it again would give the same numbers and is
+	skipped (ERPNext prices the Sales Order itself again when it is made). Anything else — another
+	line, quantity, rate, customer, price list or date, a draft saved on an earlier day, a price,
+	pricing rule or template changed since the save — prices the order again."""
+	if getattr(order, "_action", None) != "submit" or order.is_new():
+		return False
+	before = order.get_doc_before_save()
+	if not before or getdate(before.modified) != getdate(nowdate()):
+		return False
+	if any(_differs(order.get(f), before.get(f)) for f in PRICING_HEADER_FIELDS):
+		return False
+	pairs = [(order.items, before.items, PRICING_LINE_FIELDS), (order.taxes, before.taxes, TAX_FIELDS)]
+	for rows, saved_rows, fieldnames in pairs:
+		if len(rows) != len(saved_rows):
+			return False
+		for row, saved in zip(rows, saved_rows, strict=True):
+			if any(_differs(row.get(f), saved.get(f)) for f in fieldnames):
+				return False
+	items = tuple({line.item_code for line in order.items}) or ("",)
+	changed = frappe.db.sql(PRICING_SOURCES, {"items": items, "customer": order.customer})
+	return not (changed and changed[0][0] and changed[0][0] >= get_datetime(before.modified))
+
+
+def _differs(value, saved) -> bool:
+	if isinstance(value, float | int) or isinstance(saved, float | int):
+		return abs(flt(value) - flt(saved)) > 1e-9
+	return cstr(value) != cstr(saved)
+
+
 def _copy_pricing_back(so: SalesOrder, order: CustomerOrder) -> None:
 	for so_field, order_field in HEADER_FIELDS_FROM_ERPNEXT.items():
 		if so.get(so_field) is not None:
@@ -223,12 +283,39 @@ def create_sales_order(order: CustomerOrder, credit_approved_by: str | None = No
 	for tax in order.taxes:
 		so.append("taxes", {fieldname: tax.get(fieldname) for fieldname in TAX_FIELDS})
 	so.flags.ignore_permissions = True  # the approver's right to approve is checked before this
+	so.flags.locked_bins = order.flags.get("locked_bins")  # for its reservation (stock_reservation)
+	# Inserted as submitted, in one step (Frappe runs validate, before_submit, on_update and on_submit):
+	# ERPNext validates and prices the Sales Order once, not once on insert and again on submit.
+	so.docstatus = 1
 	with server_owned.writing(so):  # the hand-off is what links a Sales Order to its order
-		so.insert()
 		with finance_approval_covers_credit_limit(so, order.name, credit_approved_by):
-			so.submit()
+			so.insert()
 	link_order_lines(order, so)
 	return so
+
+
+def record_hand_off(order: CustomerOrder, so: SalesOrder) -> None:
+	"""The order's link to the Sales Order just made for it, with its payment figures and the status
+	it mirrors, in one statement, and on the order object too (no reload).
+
+	The same values accounting.payments.sync_payment_status and orders.tracking.sync_from_sales_order
+	write, without reading them back: a Sales Order made in this transaction has no Payment Entry or
+	invoice yet, so nothing is paid and its whole total is outstanding."""
+	from order_mgmt.accounting.payment_gate import payment_status
+	from order_mgmt.orders.status import status_from_sales_order
+
+	total = flt(so.rounded_total) or flt(so.grand_total)
+	values = {
+		"sales_order": so.name,
+		"paid_amount": 0.0,
+		"outstanding_amount": round(max(total, 0), 2),
+		"payment_status": payment_status(total, 0.0),
+		"status": status_from_sales_order(so.docstatus, so.status, flt(so.per_delivered), flt(so.per_billed)),
+		"per_delivered": flt(so.per_delivered),
+		"per_billed": flt(so.per_billed),
+	}
+	frappe.db.set_value("Customer Order", order.name, values, update_modified=False)
+	order.update(values)
 
 
 def link_order_lines(order: CustomerOrder, so: SalesOrder) -> None:
@@ -279,7 +366,34 @@ def cancel_sales_order(sales_order: str) -> None:
 	if so.docstatus != 1:
 		return
 	so.flags.ignore_permissions = True
+	if release_material_requests(sales_order):
+		# Requests already ordered stay (the goods come as free stock); they must not block the cancel.
+		so.flags.ignore_links = True
 	so.cancel()
+
+
+def release_material_requests(sales_order: str) -> bool:
+	"""Cancel the shortage's Material Requests raised for the Sales Order that nothing was ordered
+	on yet (ERPNext refuses to cancel a Sales Order a submitted request links to). Returns whether
+	some request was already ordered and stays."""
+	mr, mr_item = frappe.qb.DocType("Material Request"), frappe.qb.DocType("Material Request Item")
+	requests = (
+		frappe.qb.from_(mr_item)
+		.join(mr)
+		.on(mr.name == mr_item.parent)
+		.select(mr.name, mr.per_ordered)
+		.distinct()
+		.where((mr_item.sales_order == sales_order) & (mr.docstatus == 1))
+	).run(as_dict=True)
+	kept = False
+	for request in requests:
+		if flt(request.per_ordered) > 0:
+			kept = True
+			continue
+		doc = frappe.get_doc("Material Request", request.name)
+		doc.flags.ignore_permissions = True
+		doc.cancel()
+	return kept
 
 
 def assert_sales_order_matches(order: CustomerOrder, so: SalesOrder) -> None:

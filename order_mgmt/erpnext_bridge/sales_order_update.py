@@ -31,7 +31,6 @@ from frappe.utils import flt
 from order_mgmt.accounting.credit import finance_approval_covers_update_items
 from order_mgmt.erpnext_bridge.stock_reservation import (
 	lock_bins,
-	open_pick_list,
 	release_unpicked_reservations,
 	reservation_enabled,
 	reserve_for_sales_order,
@@ -67,7 +66,7 @@ def update_sales_order(
 			_("Sales Order {0} is {1}: it cannot be changed").format(so.name, _(so.status)),
 			SalesOrderUpdateError,
 		)
-	pick_list = open_pick_list(so.name)
+	pick_list = open_pick_list_locked(so.name)
 	if pick_list:
 		frappe.throw(
 			_(
@@ -87,7 +86,9 @@ def update_sales_order(
 		default = so.set_warehouse
 		if adds_lines and new_line_warehouse:
 			# Update Items puts a new line in the Sales Order's default warehouse (else the item's).
-			frappe.db.set_value("Sales Order", so.name, "set_warehouse", new_line_warehouse, update_modified=False)
+			frappe.db.set_value(
+				"Sales Order", so.name, "set_warehouse", new_line_warehouse, update_modified=False
+			)
 		with finance_approval_covers_update_items(so.name, order_name, credit_approver):
 			update_child_qty_rate("Sales Order", json.dumps(lines, default=str), so.name)
 		if adds_lines and new_line_warehouse:
@@ -100,6 +101,28 @@ def update_sales_order(
 
 		raise_material_request(updated, reserved)
 	return updated, reserved
+
+
+def open_pick_list_locked(sales_order: str) -> str | None:
+	"""The Pick List holding stock of the Sales Order, if any, read with a locking read: a Pick List that
+	committed while this change waited for the Sales Order's lock is seen (a plain read would see this
+	transaction's older snapshot), and one being built now waits for this change (Pick Lists lock the
+	Sales Order first, then its Bins, as this change does)."""
+	sre = frappe.qb.DocType("Stock Reservation Entry")
+	rows = (
+		frappe.qb.from_(sre)
+		.select(sre.from_voucher_no)
+		.where(
+			(sre.voucher_type == "Sales Order")
+			& (sre.voucher_no == sales_order)
+			& (sre.docstatus == 1)
+			& (sre.from_voucher_type == "Pick List")
+			& (sre.status.notin(["Delivered", "Cancelled"]))
+		)
+		.orderby(sre.name)
+		.for_update()
+	).run()
+	return rows[0][0] if rows else None
 
 
 def _update_header(sales_order: str, delivery_date: str | None, shipping_address_name: str | None) -> None:

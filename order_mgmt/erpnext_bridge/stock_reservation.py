@@ -88,9 +88,17 @@ def open_reserved_qty(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], flo
 
 def lock_stock_of_order(order) -> None:
 	"""Taken before anything else is locked on the way to a Sales Order (its naming series, the
-	Bins ERPNext updates on submit), so orders for the same stock queue instead of deadlocking."""
+	Bins ERPNext updates on submit), so orders for the same stock queue instead of deadlocking.
+
+	The Bins' actual quantities read under the lock are kept on the order (`flags.locked_bins`):
+	the hand-off passes them to the reservation of its Sales Order (`create_sales_order`), which
+	then does not lock and read the same Bins again. Nothing between the two changes a Bin's actual
+	quantity (a Sales Order's submit changes reserved and projected quantities only), and the locks
+	last until the transaction ends."""
 	if reservation_enabled():
-		lock_bins([(line.item_code, line.warehouse) for line in order.items if line.warehouse])
+		order.flags.locked_bins = lock_bins(
+			[(line.item_code, line.warehouse) for line in order.items if line.warehouse]
+		)
 
 
 def reserve_for_sales_order(sales_order) -> dict[str, float]:
@@ -129,13 +137,18 @@ def _reserve(sales_order) -> dict[str, float]:
 	]
 	if not lines:
 		return {}
-	actual = lock_bins([(row.item_code, row.warehouse) for row in lines])
+	pairs = [(row.item_code, row.warehouse) for row in lines]
+	# Bins the hand-off locked already in this transaction (lock_stock_of_order), used once.
+	locked = sales_order.flags.pop("locked_bins", None) or {}
+	actual = {pair: locked[pair] for pair in pairs if pair in locked}
+	if len(actual) < len(set(pairs)):
+		actual = lock_bins(pairs)
 	reserved = reserved_qty_by_line(sales_order.name)
 	# Actual less open reservations per pair, as available_to_reserve reads it, in two batched reads:
 	# the Bins' actual quantity from their locking reads above, the open reservations in one query.
 	open_reserved = open_reserved_qty([(row.item_code, row.warehouse) for row in lines])
 	remaining: dict[tuple[str, str], float] = {}
-	details = []
+	details, flag_reserved = [], []
 	for row in lines:
 		key = (row.item_code, row.warehouse)
 		if key not in remaining:
@@ -146,7 +159,7 @@ def _reserve(sales_order) -> dict[str, float]:
 		remaining[key] -= qty
 		reserved[row.name] = flt(reserved.get(row.name)) + qty
 		if not row.reserve_stock:
-			row.db_set("reserve_stock", 1, update_modified=False)
+			flag_reserved.append(row)
 		details.append(
 			{
 				"sales_order_item": row.name,
@@ -156,6 +169,13 @@ def _reserve(sales_order) -> dict[str, float]:
 				"conversion_factor": 1,  # qty is in the stock UOM already
 			}
 		)
+	if flag_reserved:  # the lines' "Reserve Stock", one statement for all of them
+		item = frappe.qb.DocType("Sales Order Item")
+		frappe.qb.update(item).set(item.reserve_stock, 1).where(
+			item.name.isin([row.name for row in flag_reserved])
+		).run()
+		for row in flag_reserved:
+			row.reserve_stock = 1
 	if details:
 		create_stock_reservation_entries_for_so_items(sales_order, items_details=details, notify=False)
 		refresh_bins_after_commit([(row.item_code, row.warehouse) for row in lines])

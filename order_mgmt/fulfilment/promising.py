@@ -59,8 +59,14 @@ def work_calendar(company: str | None) -> WorkCalendar:
 	)
 
 
-def read_ledgers(pairs: list[Pair], exclude_order: str | None = None) -> dict[Pair, Ledger]:
-	"""One Ledger per (item, warehouse), read with one query per kind of supply and demand."""
+def read_ledgers(
+	pairs: list[Pair], exclude_order: str | None = None, locking: bool = False
+) -> dict[Pair, Ledger]:
+	"""One Ledger per (item, warehouse), read with one query per kind of supply and demand.
+
+	`locking`: read the promises with a locking read, which sees the latest committed rows: a plain
+	read would see the snapshot taken before this transaction waited for the Bin locks, without the
+	promise the order ahead of it just committed."""
 	pairs = sorted(set(pairs))
 	if not pairs:
 		return {}
@@ -75,7 +81,7 @@ def read_ledgers(pairs: list[Pair], exclude_order: str | None = None) -> dict[Pa
 	if use_soft:
 		for pair, supply in _material_requests(items, warehouses):
 			supplies[pair].append(supply)
-	commitments = _open_commitments(items, warehouses, exclude_order)
+	commitments = _open_commitments(items, warehouses, exclude_order, locking)
 	return {
 		pair: Ledger(
 			free_now=free.get(pair, 0.0),
@@ -182,7 +188,7 @@ def _material_requests(items: list[str], warehouses: list[str]) -> list[tuple[Pa
 
 
 def _open_commitments(
-	items: list[str], warehouses: list[str], exclude_order: str | None
+	items: list[str], warehouses: list[str], exclude_order: str | None, locking: bool = False
 ) -> dict[Pair, list[Commitment]]:
 	promise, line = frappe.qb.DocType("Delivery Promise"), frappe.qb.DocType("Customer Order Item")
 	query = (
@@ -208,6 +214,8 @@ def _open_commitments(
 	)
 	if exclude_order:
 		query = query.where(promise.customer_order != exclude_order)
+	if locking:
+		query = query.for_update()
 	commitments: dict[Pair, list[Commitment]] = defaultdict(list)
 	for r in query.run(as_dict=True):
 		qty = min(flt(r.qty), max(flt(r.shortage_qty), 0.0))
@@ -267,7 +275,7 @@ def promise_rows(company: str | None, rows: list[dict], exclude_order: str | Non
 	for idx, row in enumerate(rows):
 		pair = (row.get("item_code"), row.get("warehouse"))
 		if pair not in ledgers:
-			out.append({"idx": row.get("idx") or idx + 1, "promise": None})
+			out.append({"idx": row.get("idx", idx + 1), "promise": None})
 			continue
 		base = ledgers[pair]
 		ledger = Ledger(
@@ -278,7 +286,7 @@ def promise_rows(company: str | None, rows: list[dict], exclude_order: str | Non
 		placed[pair].extend(Commitment(p.ship_on, p.qty, f"row-{idx}") for p in line.promises if p.qty)
 		out.append(
 			{
-				"idx": row.get("idx") or idx + 1,
+				"idx": row.get("idx", idx + 1),
 				"promise": describe(line),
 				"explanation": _explain(line),
 				"earliest_date": line.earliest_full_date,
@@ -318,7 +326,7 @@ def commit_promises(order, sales_order, reserved: dict[str, float]) -> None:
 		return
 	pairs = sorted({(row.item_code, row.warehouse) for row in short_rows})
 	lock_bins(pairs)  # already held from the reservation: re-taking them is a no-op
-	ledgers = read_ledgers(pairs, exclude_order=order.name)
+	ledgers = read_ledgers(pairs, exclude_order=order.name, locking=True)
 	calendar = work_calendar(order.company)
 	today = getdate(nowdate())
 	placed: dict[Pair, list[Commitment]] = defaultdict(list)
@@ -394,7 +402,7 @@ def repromise_pairs(pairs: list[Pair] | list[list[str]], reason: str) -> list[di
 	if not pairs:
 		return []
 	lock_bins(pairs)
-	ledgers = read_ledgers(pairs)
+	ledgers = read_ledgers(pairs, locking=True)
 	today = getdate(nowdate())
 	changes = []
 	for pair in pairs:
@@ -404,6 +412,10 @@ def repromise_pairs(pairs: list[Pair] | list[list[str]], reason: str) -> list[di
 		company = frappe.db.get_value("Warehouse", pair[1], "company")
 		for moved in repromise(ledger, work_calendar(company), today):
 			changes.append(_record_repromise(moved.line, moved.new_on, reason))
+	if changes:
+		from order_mgmt.fulfilment.risk_sweep import sweep
+
+		sweep(sorted({c["order"] for c in changes}))  # a moved promise may put the order at risk
 	return changes
 
 

@@ -38,6 +38,9 @@ def validate_cancellation(order: CustomerOrder) -> None:
 			CancellationError,
 			title=_("Reason Required"),
 		)
+	order.cancellation_category = cancellation_category(
+		order.cancellation_category, order.cancellation_reason
+	)
 	if not order.sales_order:
 		return
 	progress = sales_order_progress(order.sales_order)
@@ -54,6 +57,24 @@ def validate_cancellation(order: CustomerOrder) -> None:
 			CancellationError,
 			title=_("Cannot Cancel"),
 		)
+
+
+OTHER_REASON = "Other"
+
+
+def cancellation_category(category: str | None, reason: str | None) -> str | None:
+	"""The Cancellation Reason of a cancellation: the one chosen (it must be enabled), else the one the reason's
+	text names (e.g. "Duplicate Order"), else "Other" (the text says which)."""
+	if category:
+		if not frappe.db.get_value("Cancellation Reason", category, "enabled"):
+			frappe.throw(
+				_("{0} is not an enabled Cancellation Reason").format(frappe.utils.escape_html(category)),
+				CancellationError,
+			)
+		return category
+	text = (reason or "").strip()
+	named = frappe.db.get_value("Cancellation Reason", {"reason_name": text, "enabled": 1}) if text else None
+	return named or (OTHER_REASON if frappe.db.exists("Cancellation Reason", OTHER_REASON) else None)
 
 
 def set_cancelled_workflow_state(order: CustomerOrder) -> None:
@@ -96,8 +117,9 @@ def cancel_sales_order(order: CustomerOrder) -> None:
 
 
 @frappe.whitelist(methods=["POST"])
-def cancel_order(name: str, reason: str) -> dict:
-	"""Cancel with a reason (the API; the form's workflow Cancel action goes through take_action)."""
+def cancel_order(name: str, reason: str, category: str | None = None) -> dict:
+	"""Cancel with a reason (the API; the form's workflow Cancel action goes through take_action); `category`:
+	a Cancellation Reason (default: the one the reason's text names, else "Other")."""
 	order = frappe.get_doc("Customer Order", name)
 	order.check_permission("cancel")
 	if not (reason or "").strip():
@@ -106,5 +128,6 @@ def cancel_order(name: str, reason: str) -> dict:
 		)
 	with server_owned.writing(order):  # the reason is the one field this path writes
 		order.cancellation_reason = reason.strip()
+		order.cancellation_category = category or None
 		order.cancel()
 	return {"status": order.status}

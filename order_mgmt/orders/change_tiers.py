@@ -260,9 +260,7 @@ def commercial_reasons(facts: ChangeFacts, stage: str) -> list[ChangeReason]:
 				)
 			)
 	if facts.payment_terms_changed:
-		reasons.append(
-			ChangeReason(Tier.COMMERCIAL, stage, "payment_terms", _("The payment terms change"))
-		)
+		reasons.append(ChangeReason(Tier.COMMERCIAL, stage, "payment_terms", _("The payment terms change")))
 	increase = facts.total_after - facts.total_before
 	if facts.increase_threshold > 0 and increase + EPSILON >= facts.increase_threshold:
 		reasons.append(

@@ -18,11 +18,14 @@ client may correct and resend it under the same key. No raw database error reach
 
 from __future__ import annotations
 
+import html
+
 import frappe
 from frappe import _
 from frappe.query_builder import DocType
 from frappe.utils import escape_html, flt, strip_html
 
+from order_mgmt import server_owned
 from order_mgmt.orders import external, intake
 from order_mgmt.orders.external import Problem
 from order_mgmt.review.actions import DatabaseBusyError, is_busy
@@ -85,7 +88,7 @@ def problem_message(problem: Problem) -> str:
 	if code == external.NOT_A_LIST:
 		return _("{0} must be a list of lines").format(where)
 	if code == external.NOT_A_ROW:
-		return _("{0}: line {1} must be an object of fields, got {2}").format(
+		return _("{0}: row {1} must be an object of fields, got {2}").format(
 			field_name("items"), problem.row, shown
 		)
 	if code == external.NO_LINES:
@@ -107,11 +110,16 @@ def problem_message(problem: Problem) -> str:
 	return where
 
 
+def plain_message(message: str) -> str:
+	"""A message as JSON carries it: no markup, no HTML entities (a JSON client shows it as text)."""
+	return html.unescape(strip_html(message or "")).strip()
+
+
 def error_row(message: str, problem: Problem | None = None) -> dict:
 	return {
 		"row": problem.row if problem else None,
 		"field": problem.field if problem else None,
-		"message": message,
+		"message": plain_message(message),
 	}
 
 
@@ -132,14 +140,20 @@ def locate(message: str, lines: int) -> tuple[int | None, str | None]:
 			text = text[len(prefix) :]
 			break
 	meta = frappe.get_meta("Customer Order Item" if row else ORDER)
-	labels = sorted(
-		((_(df.label), df.fieldname) for df in meta.fields if df.label and df.fieldtype not in NO_VALUE),
-		key=lambda pair: -len(pair[0]),
-	)
 	lowered = text.lower()
-	for label, fieldname in labels:
-		if label.lower() in lowered:
-			return row, fieldname
+	for doctype in ("Customer Order Item", ORDER):  # "Value missing for Customer Order: …" names no field
+		for name in {_(doctype).lower(), doctype.lower()}:
+			lowered = lowered.replace(name, " " * len(name))
+	found = []  # (position, -length, fieldname): the label named first, the longest at one place
+	for df in meta.fields:
+		if not df.label or df.fieldtype in NO_VALUE:
+			continue
+		for label in {_(df.label).lower(), df.label.lower(), df.fieldname.lower()}:
+			position = lowered.find(label)
+			if position >= 0:
+				found.append((position, -len(label), df.fieldname))
+	if found:
+		return row, min(found)[2]
 	return row, None
 
 
@@ -162,7 +176,7 @@ def errors_of(error: Exception, seen: int, lines: int) -> list[dict]:
 	rows = []
 	for message in messages:
 		row, fieldname = locate(message, lines)
-		rows.append({"row": row, "field": fieldname, "message": strip_html(message)})
+		rows.append({"row": row, "field": fieldname, "message": plain_message(message)})
 	return rows
 
 
@@ -219,7 +233,7 @@ def resolve_customer(body: dict) -> str:
 
 
 def throw_problems_message(message: str, fieldname: str, row: int | None = None) -> None:
-	frappe.local.response["errors"] = [{"row": row, "field": fieldname, "message": strip_html(message)}]
+	frappe.local.response["errors"] = [{"row": row, "field": fieldname, "message": plain_message(message)}]
 	frappe.throw(message, IntakeLookupError, title=_("Order Not Accepted"))
 
 
@@ -283,13 +297,13 @@ def order_dict(body: dict, channel: str) -> dict:
 
 def claim(source: str, scope: str, reference: str, digest: str, **extra) -> frappe._dict | None:
 	"""Claim the reference for this request; None when it is new (its row is now inserted and locked
-	by this transaction), else the stored claim (read with a locking read, after any concurrent
-	request holding it committed)."""
+	by this transaction), else the stored claim (read after any concurrent request holding it
+	committed: the insert waits for it)."""
 	name = external.key_name(source, scope, reference)
 	savepoint = f"intake_key_{name[:12]}"
 	frappe.db.savepoint(savepoint)
 	try:
-		frappe.get_doc(
+		key = frappe.get_doc(
 			{
 				"doctype": KEY_DOCTYPE,
 				"source": source,
@@ -298,7 +312,9 @@ def claim(source: str, scope: str, reference: str, digest: str, **extra) -> frap
 				"request_hash": digest,
 				**extra,
 			}
-		).insert(ignore_permissions=True, set_name=name)
+		)
+		with server_owned.writing(key):
+			key.insert(ignore_permissions=True, set_name=name)
 		return None
 	except frappe.DuplicateEntryError:
 		frappe.db.rollback(save_point=savepoint)
@@ -313,13 +329,16 @@ def claim(source: str, scope: str, reference: str, digest: str, **extra) -> frap
 				title=_("Request In Progress"),
 			)
 		raise
-	return frappe.db.get_value(
-		KEY_DOCTYPE,
+	# A shared locking read: it sees the committed row (a plain read would see this transaction's older
+	# snapshot), and concurrent retries that all hit the duplicate key hold shared locks on it already —
+	# FOR UPDATE would make them deadlock with each other.
+	rows = frappe.db.sql(
+		"""select name, request_hash, customer_order from `tabOrder Intake Key`
+		where name = %s lock in share mode""",
 		name,
-		["name", "request_hash", "customer_order", "creation"],
 		as_dict=True,
-		for_update=True,
 	)
+	return rows[0] if rows else None
 
 
 def record(source: str, scope: str, reference: str, order: str) -> None:

@@ -279,7 +279,10 @@ def first_fiscal_year_start(company: str):
 
 
 def validate_date_window(order: CustomerOrder) -> None:
-	"""Order and delivery dates lie between the company's first fiscal year and FUTURE_YEARS ahead."""
+	"""Order and delivery dates lie between the company's first fiscal year and FUTURE_YEARS ahead.
+	On submit, dates and company as saved passed this at the save (a window that only moves later)."""
+	if dates_as_saved(order):
+		return
 	earliest = first_fiscal_year_start(order.company)
 	latest = getdate(add_years(nowdate(), FUTURE_YEARS))
 	dates = [(order, "order_date"), (order, "delivery_date")]
@@ -304,6 +307,23 @@ def validate_date_window(order: CustomerOrder) -> None:
 				OrderValidationError,
 				title=_("Invalid Date"),
 			)
+
+
+def dates_as_saved(order: CustomerOrder) -> bool:
+	"""On submit: the company, order and delivery dates and lines are those of the saved draft."""
+	if getattr(order, "_action", None) != "submit" or order.is_new():
+		return False
+	before = order.get_doc_before_save()
+	if not before or len(before.items) != len(order.items):
+		return False
+	pairs = [(order, before, ("company", "order_date", "delivery_date"))]
+	pairs += [
+		(line, saved, ("name", "delivery_date"))
+		for line, saved in zip(order.items, before.items, strict=True)
+	]
+	return all(
+		str(doc.get(f) or "") == str(saved.get(f) or "") for doc, saved, fields in pairs for f in fields
+	)
 
 
 def validate_warehouses(order: CustomerOrder) -> None:
@@ -385,8 +405,12 @@ def validate_customer(order: CustomerOrder) -> None:
 	if not order.customer:
 		frappe.throw(_("Customer is required"), OrderValidationError, title=_("Missing Customer"))
 	customer = frappe.db.get_value(
-		"Customer", order.customer, ["disabled", "is_frozen", "customer_name"], as_dict=True
+		"Customer",
+		order.customer,
+		["disabled", "is_frozen", "customer_name", "is_vip_customer"],
+		as_dict=True,
 	)
+	order.flags.customer_row = customer  # for set_default_priority, in the same validation
 	if not customer:
 		frappe.throw(
 			_("Customer {0} does not exist").format(frappe.bold(order.customer)), OrderValidationError
@@ -590,7 +614,10 @@ def validate_price_changes(order: CustomerOrder) -> None:
 
 def set_default_priority(order: CustomerOrder) -> None:
 	if not order.priority:
-		is_vip = cint(frappe.db.get_value("Customer", order.customer, "is_vip_customer"))
+		row = order.flags.get("customer_row")
+		if row is None or row.get("is_vip_customer") is None:
+			row = frappe.db.get_value("Customer", order.customer, ["is_vip_customer"], as_dict=True) or {}
+		is_vip = cint(row.get("is_vip_customer"))
 		order.priority = "High" if is_vip else "Normal"
 
 
@@ -611,7 +638,8 @@ def validate_not_duplicate(order: CustomerOrder) -> None:
 	"""
 	if not cint(get_settings().block_duplicate_orders):
 		return
-	lock_customer(order.customer)
+	if order.flags.get("customer_locked") != order.customer:  # CustomerOrder.check_if_latest took it
+		lock_customer(order.customer)
 	# A locking read: a plain one reads the transaction's older snapshot and would miss the order a
 	# concurrent submit committed while this one waited for the customer lock.
 	existing = frappe.db.get_value(

@@ -281,7 +281,36 @@ def stock_by_line(order: CustomerOrder) -> list[dict]:
 				"short": demanded[key] > flt(stock.projected_qty),
 			}
 		)
+	_add_promises(order, result)
 	return result
+
+
+def _add_promises(order: CustomerOrder, result: list[dict]) -> None:
+	"""The ship date each stock line can be promised ('ships 3 Dec; 20 now, 30 on 12 Dec') and what
+	it rests on, from the same ledger the approval commits against (fulfilment/promising.py)."""
+	from order_mgmt.fulfilment.promising import promise_rows
+
+	rows = [
+		{
+			"idx": index,
+			"item_code": line.item_code,
+			"warehouse": line.warehouse,
+			"stock_qty": line.stock_qty,
+			"delivery_date": line.delivery_date or order.delivery_date,
+		}
+		for index, line in enumerate(order.items)
+		if result[index].get("is_stock_item") and line.warehouse
+	]
+	if not rows:
+		return
+	exclude = None if order.is_new() else order.name
+	for promised in promise_rows(order.company, rows, exclude_order=exclude):
+		if promised.get("promise"):
+			result[promised["idx"]].update(
+				promise=promised["promise"],
+				promise_explanation=promised["explanation"],
+				meets_request=promised["meets_request"],
+			)
 
 
 # --- UOMs of a line --------------------------------------------------------------------------------

@@ -83,6 +83,59 @@ def can_request_return(customer_order: str) -> bool:
 	return any(not line.blocked for line in returnable_lines(customer_order))
 
 
+CHOOSER_LIMIT = 50
+"""The most recent delivered orders /my-returns/new (without an order) checks for returnable lines."""
+
+
+def returnable_orders(user: str | None = None) -> frappe._dict:
+	"""The user's orders that have something to return now, newest first: for /my-returns/new opened
+	without an order. Only orders with a submitted delivery inside the return window are checked."""
+	customers = customers_of_user(user)
+	if not customers:
+		return frappe._dict(linked=False, orders=[])
+	window = cint(get_settings().return_window_days)
+	order, note, line = (
+		frappe.qb.DocType("Customer Order"),
+		frappe.qb.DocType("Delivery Note"),
+		frappe.qb.DocType("Delivery Note Item"),
+	)
+	condition = (
+		order.customer.isin(customers)
+		& (order.docstatus == 1)
+		& (note.docstatus == 1)
+		& (note.is_return == 0)
+		& (note.customer == order.customer)
+	)
+	if window:
+		condition &= note.posting_date >= frappe.utils.add_days(nowdate(), -window)
+	candidates = (
+		frappe.qb.from_(order)
+		.join(line)
+		.on(line.against_sales_order == order.sales_order)
+		.join(note)
+		.on(note.name == line.parent)
+		.select(order.name, order.order_date, order.customer_po, order.status)
+		.distinct()
+		.where(condition)
+		.orderby(order.order_date, order=frappe.qb.desc)
+		.orderby(order.name, order=frappe.qb.desc)
+		.limit(CHOOSER_LIMIT)
+	).run(as_dict=True)
+	return frappe._dict(
+		linked=True,
+		orders=[
+			frappe._dict(
+				name=row.name,
+				order_date=format_date(row.order_date),
+				customer_po=plain(row.customer_po),
+				status=row.status,
+			)
+			for row in candidates
+			if can_request_return(row.name)
+		],
+	)
+
+
 def enabled_reasons() -> list[frappe._dict]:
 	return frappe.get_all(
 		"Return Reason",

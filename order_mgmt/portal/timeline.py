@@ -116,7 +116,8 @@ def fulfilment_events(order) -> list[Event]:
 		events.append(Event("shipped", shipped_on, shipment.name, details=details))
 	invoices, credit_notes = invoices_of_order(order.name, sales_order)
 	events += [
-		Event("invoiced", getdate(row.posting_date), row.name, amount=flt(row.grand_total)) for row in invoices
+		Event("invoiced", getdate(row.posting_date), row.name, amount=flt(row.grand_total))
+		for row in invoices
 	]
 	events += [
 		Event("credit_note", getdate(row.posting_date), row.name, amount=abs(flt(row.grand_total)))
@@ -284,5 +285,5 @@ def present(event: Event, currency: str | None) -> frappe._dict:
 		url=f"/my-returns/{event.reference}" if event.kind == "return_requested" else "",
 		outcome=event.outcome,
 		amount=money(event.amount, currency) if event.amount is not None else "",
-		details=[frappe._dict(label=names[key], value=value) for key, value in event.details],
+		details=[frappe._dict(key=key, label=names[key], value=value) for key, value in event.details],
 	)

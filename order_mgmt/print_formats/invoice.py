@@ -15,7 +15,9 @@ from order_mgmt.accounting.amount_in_words import chinese_amount_in_words
 
 
 def invoice_context(doc) -> dict:
-	if not frappe.has_permission("Sales Invoice", "read", doc):
+	# The portal prints a customer's own invoice after its own check (portal/documents.py: the document's
+	# ignore_permissions flag, which has_website_permission honours), as does ERPNext's portal.
+	if not (frappe.has_permission("Sales Invoice", "read", doc) or frappe.has_website_permission(doc)):
 		frappe.throw(_("Not permitted to read {0}").format(doc.name), frappe.PermissionError)
 	total = flt(doc.grand_total, doc.precision("grand_total"))
 	words = money_in_words(abs(total), doc.currency)

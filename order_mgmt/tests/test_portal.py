@@ -260,9 +260,12 @@ class TestPortalOrders(PortalTestCase):
 		with acting_as("Guest"), self.assertRaises(frappe.PermissionError):
 			portal_orders.order_detail(self.mine.order.name)
 
-	def test_the_return_form_without_an_order_goes_to_the_orders(self):
-		response, _html = self.render("/my-returns/new", self.user)
-		self.assertEqual((response.status_code, response.headers["Location"]), (302, "/my-orders"))
+	def test_the_return_form_without_an_order_offers_the_orders_with_something_to_return(self):
+		response, html = self.render("/my-returns/new", self.user)
+		self.assertEqual(response.status_code, 200)
+		self.assertIn('id="returnable-orders"', html)
+		self.assertIn(f"/my-returns/new?order={quote(self.mine.order.name)}", html)
+		self.assertNotIn(self.theirs.order.name, html)
 
 	def test_the_pages_speak_chinese(self):
 		self.addCleanup(setattr, frappe.local, "lang", frappe.local.lang)

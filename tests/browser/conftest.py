@@ -17,7 +17,7 @@ import os
 import re
 import shutil
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlparse
 
 import pytest
 from selenium import webdriver
@@ -55,9 +55,9 @@ class Browser:
 		return re.sub(r"^https?://[^/]+", "", self.driver.current_url)
 
 	def wait(self, condition, timeout: float = WAIT, message: str = ""):
-		return WebDriverWait(self.driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
-			condition, message
-		)
+		return WebDriverWait(
+			self.driver, timeout, ignored_exceptions=(StaleElementReferenceException,)
+		).until(condition, message)
 
 	def find(self, css: str, timeout: float = WAIT):
 		"""The visible element `css` (waits for it)."""
@@ -104,7 +104,7 @@ class Browser:
 
 	def status(self) -> int:
 		"""The HTTP status of the page shown (fetched again: WebDriver does not report it)."""
-		return self.js(
+		return self.driver.execute_async_script(
 			"const done = arguments[arguments.length - 1];"
 			"fetch(location.href, {credentials: 'same-origin'}).then((r) => done(r.status), () => done(0));"
 		)
@@ -149,6 +149,10 @@ def data() -> dict:
 def driver():
 	options = webdriver.ChromeOptions()
 	options.binary_location = chromium_binary()
+	host = urlparse(os.environ.get("BROWSER_BASE_URL") or "").hostname
+	if host and host != "127.0.0.1":
+		# bench serve listens on this machine: the site's name need not be in DNS or /etc/hosts
+		options.add_argument(f"--host-resolver-rules=MAP {host} 127.0.0.1")
 	for arg in (
 		"--headless=new",
 		"--no-sandbox",  # containers run it as root
@@ -161,7 +165,9 @@ def driver():
 	):
 		options.add_argument(arg)
 	options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-	service = Service(os.environ.get("CHROMEDRIVER") or shutil.which("chromedriver") or "/usr/bin/chromedriver")
+	service = Service(
+		os.environ.get("CHROMEDRIVER") or shutil.which("chromedriver") or "/usr/bin/chromedriver"
+	)
 	browser = webdriver.Chrome(service=service, options=options)
 	browser.set_page_load_timeout(60)
 	browser.set_script_timeout(WAIT)
@@ -196,6 +202,8 @@ def pytest_runtest_makereport(item, call):
 		report.sections.append(
 			("browser", f"url: {browser.driver.current_url}\nscreenshot: {stem}.png\npage: {stem}.html")
 		)
-		print(f"\nSCREENSHOT of the failure: {stem}.png (page: {stem}.html, url: {browser.driver.current_url})")
+		print(
+			f"\nSCREENSHOT of the failure: {stem}.png (page: {stem}.html, url: {browser.driver.current_url})"
+		)
 	except Exception as error:  # the browser itself may be what failed
 		print(f"\nno screenshot of the failure: {error}")

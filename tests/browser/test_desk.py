@@ -19,9 +19,9 @@ def pick_link(b, field_css: str, value: str) -> None:
 	option = b.wait(
 		lambda d: next(
 			(
-				li
-				for li in d.find_elements(By.CSS_SELECTOR, ".awesomplete ul[role=listbox] li")
-				if li.is_displayed() and value in li.text
+				option
+				for option in d.find_elements(By.CSS_SELECTOR, ".awesomplete [role=listbox] [role=option]")
+				if option.is_displayed() and value in option.text
 			),
 			None,
 		),
@@ -46,8 +46,15 @@ def open_new_order(b) -> None:
 	)
 
 
-def row_value(b, index: int, field: str):
-	return b.js(f"return cur_frm.doc.items[{index}] && cur_frm.doc.items[{index}].{field}")
+def cell_text(b, css: str) -> str:
+	"""What a grid cell shows: its text, or its input's value while the row is being edited."""
+	return b.js(
+		"""const cell = document.querySelector(arguments[0]);
+		if (!cell) return "";
+		const input = cell.querySelector("input");
+		return input && input.offsetParent ? input.value : cell.innerText;""",
+		css,
+	)
 
 
 def test_picking_a_customer_and_an_item_fills_the_row_taxes_and_totals_without_saving(b, data):
@@ -65,7 +72,9 @@ def test_picking_a_customer_and_an_item_fills_the_row_taxes_and_totals_without_s
 	if not b.all(f"{grid} .grid-body .grid-row[data-idx='1']"):
 		b.click(f"{grid} .grid-add-row")
 	b.click(f"{grid} .grid-body .grid-row[data-idx='1'] .grid-static-col[data-fieldname='item_code']")
-	pick_link(b, f"{grid} .grid-row[data-idx='1'] .frappe-control[data-fieldname='item_code'] input", data["tea"])
+	pick_link(
+		b, f"{grid} .grid-row[data-idx='1'] .frappe-control[data-fieldname='item_code'] input", data["tea"]
+	)
 
 	b.wait_js(
 		"cur_frm.doc.items[0].amount > 0 && cur_frm.doc.taxes.length && cur_frm.doc.grand_total > 0",
@@ -76,7 +85,8 @@ def test_picking_a_customer_and_an_item_fills_the_row_taxes_and_totals_without_s
 	assert row["uom"] and row["warehouse"], row
 	assert b.js("return [cur_frm.doc.net_total, cur_frm.doc.grand_total, cur_frm.is_new()]") == [90, 101.7, 1]
 	# what the user sees in the grid and the totals section
-	b.wait_text(f"{grid} .grid-row[data-idx='1'] [data-fieldname='amount']", "90")
+	amount = f"{grid} .grid-row[data-idx='1'] .grid-static-col[data-fieldname='amount']"
+	b.wait(lambda d: "90.00" in cell_text(b, amount), message="the row's amount shown in the grid")
 	b.wait_text(".frappe-control[data-fieldname='grand_total']", "101.7")
 	b.screenshot("desk-live-pricing")
 
@@ -93,7 +103,9 @@ def test_picking_a_customer_and_an_item_fills_the_row_taxes_and_totals_without_s
 		"frappe.model.set_value('Customer Order Item', cur_frm.doc.items[0].name, 'item_code', arguments[0])",
 		data["box"],
 	)
-	b.wait_js(f"cur_frm.doc.items[0].item_code === {json.dumps(data['box'])} && cur_frm.doc.items[0].amount === 8")
+	b.wait_js(
+		f"cur_frm.doc.items[0].item_code === {json.dumps(data['box'])} && cur_frm.doc.items[0].amount === 8"
+	)
 	uoms = b.js(
 		"""const row = cur_frm.doc.items[0];
 		const q = cur_frm.fields_dict.items.grid.get_field("uom").get_query(cur_frm.doc, row.doctype, row.name);
@@ -124,14 +136,17 @@ def test_the_reviewers_approve_dialog_repeats_the_hold_reasons(b, data):
 	)
 	reasons = b.js("return (cur_frm.doc.hold_reasons || []).map((r) => r.message).filter(Boolean)")
 	assert reasons, "the reviewer sees the hold reasons"
-	b.wait_text(".form-dashboard", "Held for review because")
+	b.wait_text(".form-message", "Held for review because")
 
 	b.click(".page-actions .actions-btn-group > button")
 	approve = b.wait(
 		lambda d: next(
 			(
 				a
-				for a in d.find_elements(By.CSS_SELECTOR, ".actions-btn-group .dropdown-menu a, .actions-btn-group .dropdown-menu .dropdown-item")
+				for a in d.find_elements(
+					By.CSS_SELECTOR,
+					".actions-btn-group .dropdown-menu a, .actions-btn-group .dropdown-menu .dropdown-item",
+				)
 				if a.is_displayed() and a.text.strip() == "Approve"
 			),
 			None,

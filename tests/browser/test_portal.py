@@ -26,10 +26,11 @@ def placed(b, data) -> dict:
 	line = f".portal-cart-line[data-item='{data['tea']}']"
 	b.wait_text(f"{line} .portal-line-rate", "100")  # priced by the server on its own
 	qty = b.find(f"{line} input[name=qty]")
-	qty.clear()
-	qty.send_keys("3", Keys.TAB)
+	qty.send_keys(Keys.CONTROL, "a")  # not clear(): WebDriver's clear fires the change event
+	qty.send_keys("3")
+	b.click("#portal-customer-po")  # leaving the quantity reprices the cart (its change event)
 	b.wait_text(f"{line} .portal-line-amount", "300")
-	b.wait_text(".portal-grand-total", "300")
+	b.wait_text(".portal-net-total", "300")
 	po = unique("BROWSER-PO")
 	b.type("#portal-customer-po", po)
 	b.type("#portal-order-notes", "Placed by the browser test")
@@ -69,7 +70,7 @@ def test_order_again_fills_a_new_cart_with_the_orders_lines_at_todays_prices(b, 
 	line = f".portal-cart-line[data-item='{data['tea']}']"
 	assert b.find(f"{line} input[name=qty]").get_attribute("value") in ("3", "3.0")
 	b.wait_text(f"{line} .portal-line-amount", "300")
-	b.wait_text(".portal-grand-total", "300")
+	b.wait_text(".portal-net-total", "300")
 	assert len(b.all(".portal-cart-line")) == 1
 	assert not b.all(".portal-unavailable")
 

@@ -1,5 +1,6 @@
-"""/my-orders/<name> (website_route_rules): one of the portal user's Customer Orders, with "Order
-Again" and, while the order is still in review, "Cancel Order" (order.js)."""
+"""/my-orders/<name> (website_route_rules): one of the portal user's Customer Orders — its status
+timeline, lines, invoices and credit notes (PDF), what is owed and how to pay, shipments and returns —
+with "Order Again" and, while the order is still in review, "Cancel Order" (order.js)."""
 
 from pathlib import Path
 
@@ -7,8 +8,10 @@ import frappe
 from frappe import _
 
 from order_mgmt.portal import js_messages, require_login
+from order_mgmt.portal.documents import how_to_pay, order_documents
 from order_mgmt.portal.ordering import can_cancel
-from order_mgmt.portal.orders import order_detail
+from order_mgmt.portal.orders import get_order, order_detail
+from order_mgmt.portal.timeline import order_timeline
 
 no_cache = 1
 sitemap = 0
@@ -20,6 +23,10 @@ def get_context(context):
 	context.show_sidebar = True
 	context.update(order_detail(frappe.form_dict.get("name")))
 	context.can_cancel = can_cancel(context.order.name)
+	order = get_order(context.order.name)
+	context.timeline = order_timeline(order.name)
+	context.documents = order_documents(order)
+	context.payment = how_to_pay(order, context.documents)
 	context.title = context.order.name
 	context.parents = [{"route": "my-orders", "title": _("My Orders")}]
 	context.js_messages = js_messages(Path(__file__).with_suffix(".js"))

@@ -78,6 +78,17 @@ frappe.ui.form.on("Customer Order", {
 			frm.add_custom_button(__("Delivery Note"), () => co_deliver_order(frm), __("Create"));
 		}
 		co_add_billing_buttons(frm);
+		if (
+			frm.doc.docstatus === 1 &&
+			["Approved", "To Deliver", "Partly Delivered"].includes(frm.doc.status) &&
+			frappe.model.can_create("Order Change Request")
+		) {
+			frm.add_custom_button(
+				__("Change Request"),
+				() => frappe.new_doc("Order Change Request", { customer_order: frm.doc.name }),
+				__("Create")
+			);
+		}
 	},
 
 	before_workflow_action(frm) {
@@ -968,11 +979,17 @@ function co_set_availability_formatter() {
 			fmt(stock.projected_qty),
 			stock.warehouse || "",
 		]);
+		// The delivery promise (fulfilment/promising.py): when the line ships, and what it rests on.
+		const promise = stock.promise
+			? `<span class="small ml-2 co-line-promise ${stock.meets_request ? "text-muted" : "text-danger"}" title="${esc(
+					(stock.promise_explanation || []).join("\n")
+			  )}">${esc(stock.promise)}</span>`
+			: "";
 		return `<span class="indicator ${stock.short ? "red" : "green"} co-line-stock" title="${esc(
 			title
 		)}">${link}<span class="text-muted small ml-2">${esc(
 			__("{0} available", [`${fmt(stock.available_qty)} ${stock.stock_uom || ""}`.trim()])
-		)}</span></span>`;
+		)}</span>${promise}</span>`;
 	};
 }
 
@@ -1015,3 +1032,12 @@ function co_show_route_preview(frm) {
 		);
 	});
 }
+
+// Scan to add (issue 16): ERPNext's BarcodeScanner, as on the Sales Order — a scanned Item Barcode adds
+// the item (in the barcode's UOM) or one more of it to its line; live pricing then prices the line.
+frappe.ui.form.on("Customer Order", {
+	scan_barcode(frm) {
+		if (frm.doc.docstatus !== 0 || !frm.doc.scan_barcode) return;
+		new erpnext.utils.BarcodeScanner({ frm, items_table_name: "items" }).process_scan();
+	},
+});

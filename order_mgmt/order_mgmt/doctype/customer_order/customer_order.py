@@ -7,7 +7,7 @@ from frappe import _
 from frappe.model.document import Document
 
 from order_mgmt import server_owned
-from order_mgmt.erpnext_bridge.sales_order import price_order
+from order_mgmt.erpnext_bridge.sales_order import price_order, priced_as_saved
 from order_mgmt.erpnext_bridge.stock_reservation import lock_stock_of_order
 from order_mgmt.fulfilment import promising
 from order_mgmt.orders import cancellation, intake
@@ -49,6 +49,9 @@ class CustomerOrder(intake.CheckedAtTheBoundary, Document):
 		delivery_date: DF.Date
 		delivery_method: DF.Literal["Courier", "Pickup", "Freight"]
 		duplicate_key: DF.Data | None
+		feedback_comment: DF.SmallText | None
+		feedback_on: DF.Datetime | None
+		feedback_rating: DF.Int
 		following_review_stage: DF.Link | None
 		grand_total: DF.Currency
 		has_shortage: DF.Check
@@ -120,7 +123,11 @@ class CustomerOrder(intake.CheckedAtTheBoundary, Document):
 		"per_delivered",
 		"per_billed",
 		"cancellation_reason",
+		"cancellation_category",
 		"portal_request_key",
+		"feedback_rating",
+		"feedback_comment",
+		"feedback_on",
 	)
 	"""Written by the app only (order_mgmt.server_owned): whatever a client sends for them is discarded."""
 
@@ -132,6 +139,7 @@ class CustomerOrder(intake.CheckedAtTheBoundary, Document):
 		server_owned.check_docstatus(self)
 		if self.docstatus in (1, 2) and self.customer:
 			intake.lock_customer(self.customer)
+			self.flags.customer_locked = self.customer  # intake.validate_not_duplicate needs no second lock
 			lock_stock_of_order(self)
 		super().check_if_latest()
 
@@ -158,8 +166,11 @@ class CustomerOrder(intake.CheckedAtTheBoundary, Document):
 		self.set_review_route()
 
 	def set_prices_and_totals(self):
-		"""Prices, taxes and totals always come from ERPNext, whatever the client sent."""
-		price_order(self)
+		"""Prices, taxes and totals always come from ERPNext, whatever the client sent; on submit, an
+		order that carries exactly its saved draft's prices, computed today from data unchanged since,
+		keeps them (erpnext_bridge.sales_order.priced_as_saved)."""
+		if not priced_as_saved(self):
+			price_order(self)
 
 	def set_draft_status(self):
 		if self.docstatus == 0:

@@ -9,5 +9,6 @@ def get_data():
 			{"label": _("Review"), "items": ["Order Review"]},
 			{"label": _("Fulfilment"), "items": ["Sales Order"]},
 			{"label": _("Returns"), "items": ["Return Request"]},
+			{"label": _("Changes"), "items": ["Order Change Request"]},
 		],
 	}

@@ -1,0 +1,480 @@
+"""Changing an approved order (Order Change Request): diff and impact priced by ERPNext, tiers routed to the
+review stages, applied through ERPNext's Update Items with the reservation following."""
+
+import json
+
+import frappe
+from erpnext.selling.doctype.sales_order.sales_order import make_delivery_note, make_sales_invoice
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import add_days, flt, nowdate
+
+from order_mgmt.erpnext_bridge.sales_order_update import PickListOpenError
+from order_mgmt.erpnext_bridge.stock_reservation import refresh_bins, reserved_qty_by_line
+from order_mgmt.fulfilment.picking import create_pick_list
+from order_mgmt.orders import change_request
+from order_mgmt.orders.cancellation import CancellationError, cancel_order
+from order_mgmt.orders.change_request import ChangeFourEyesError, ChangeRefusedError, ChangeRequestError
+from order_mgmt.tests.utils import (
+	acting_as,
+	clerk,
+	make_customer,
+	make_item,
+	make_order,
+	make_tax_template,
+	reviewer,
+	run_concurrently,
+	warehouse,
+)
+
+
+def approved_order(lines: list[dict], **fields):
+	order = make_order(make_customer(), lines, submit=True, **fields)
+	assert order.sales_order, (order.status, [r.message for r in order.hold_reasons])
+	return order
+
+
+def ask_change(order, rows: list[dict], submit: bool = True, as_user: str | None = None, **fields):
+	with acting_as(as_user or clerk()):
+		request = frappe.get_doc(
+			{
+				"doctype": "Order Change Request",
+				"customer_order": order.name,
+				"reason": "The customer asked by phone",
+				"channel": "Phone",
+				"items": rows,
+				**fields,
+			}
+		)
+		request.insert()
+		if submit:
+			request.submit()
+		request.reload()
+	return request
+
+
+def decide(request, stage: str, decision: str = "Approved", comment: str | None = None):
+	with acting_as(reviewer(stage)):
+		result = change_request.decide(request.name, decision, comment)
+	request.reload()
+	return result
+
+
+def so_lines(order) -> list[tuple[str, float, float]]:
+	so = frappe.get_doc("Sales Order", order.sales_order)
+	return [(row.item_code, flt(row.qty), flt(row.rate)) for row in so.items]
+
+
+def reserved_by_item(order) -> dict[str, float]:
+	so = frappe.get_doc("Sales Order", order.sales_order)
+	reserved = reserved_qty_by_line(so.name)
+	return {row.item_code: flt(reserved.get(row.name)) for row in so.items}
+
+
+def deliver(order, qty: float):
+	note = make_delivery_note(order.sales_order)
+	note.items[0].qty = qty
+	note.insert()
+	note.submit()
+	return note
+
+
+class TestOrderChangeRequest(FrappeTestCase):
+	def test_quantity_up_within_stock_is_minor_applied_at_once_and_reserved(self):
+		item = make_item(rate=100, stock_qty=50)
+		order = approved_order([{"item_code": item, "qty": 5}])
+		line = order.items[0]
+		request = ask_change(order, [{"order_item": line.name, "qty": 8}])
+		self.assertEqual((request.tier, request.review_route, request.status), ("Minor", "", "Applied"))
+		row = request.items[0]
+		self.assertEqual(
+			(row.action, row.qty_before, row.qty, row.rate_before, row.rate_after),
+			("Change", 5, 8, 100, 100),
+		)
+		self.assertEqual((row.amount_before, row.amount_after), (500, 800))
+		# Net totals: the site's default tax template (if any) applies on top, as on a new order.
+		self.assertEqual((request.net_total_before, request.net_total_after), (500, 800))
+		self.assertEqual(
+			request.grand_total_difference, request.grand_total_after - request.grand_total_before
+		)
+		self.assertEqual(row.free_stock_qty, 45)  # 50 received, 5 reserved for this order
+		self.assertEqual(row.reserved_qty, 5)
+		self.assertEqual(so_lines(order), [(item, 8, 100)])
+		self.assertEqual(reserved_by_item(order), {item: 8})
+		order.reload()
+		self.assertEqual((order.items[0].qty, order.items[0].amount, order.net_total), (8, 800, 800))
+		self.assertEqual(order.items[0].sales_order_item, line.sales_order_item)
+		self.assertEqual(order.grand_total, request.grand_total_after)
+		self.assertEqual(
+			frappe.db.get_value("Sales Order", order.sales_order, "grand_total"), request.grand_total_after
+		)
+
+	def test_quantity_down_releases_the_reservation(self):
+		item = make_item(rate=100, stock_qty=20)
+		order = approved_order([{"item_code": item, "qty": 10}])
+		request = ask_change(order, [{"order_item": order.items[0].name, "qty": 4}])
+		self.assertEqual((request.tier, request.status), ("Minor", "Applied"))
+		self.assertEqual(reserved_by_item(order), {item: 4})
+		self.assertEqual(change_request.free_to_reserve(item, warehouse()), 16)
+		order.reload()
+		self.assertEqual((order.items[0].qty, order.net_total), (4, 400))
+
+	def test_quantity_below_delivered_is_refused_naming_the_row(self):
+		item = make_item(rate=100, stock_qty=20)
+		order = approved_order([{"item_code": item, "qty": 10}])
+		deliver(order, 3)
+		with self.assertRaises(ChangeRequestError) as caught:
+			ask_change(order, [{"order_item": order.items[0].name, "qty": 2}])
+		self.assertIn(f"Row 1: quantity 2 of {item} is below the 3 already delivered", str(caught.exception))
+		self.assertEqual(so_lines(order), [(item, 10, 100)])
+
+	def test_line_added_goes_to_sales_review_four_eyes_then_applied_and_reserved(self):
+		first, added = make_item(rate=100, stock_qty=20), make_item(rate=30, stock_qty=20)
+		order = approved_order([{"item_code": first, "qty": 2}])
+		request = ask_change(order, [{"item_code": added, "qty": 3}])
+		self.assertEqual(
+			(request.tier, request.review_route, request.status, request.current_stage),
+			("Affects Price or Credit", "Sales", "Pending Review", "Sales"),
+		)
+		self.assertIn(f"new item {added} added", request.tier_reasons)
+		self.assertEqual((request.items[0].action, request.items[0].rate_after), ("Add", 30))
+		self.assertEqual(request.net_total_after, 290)
+		self.assertEqual(so_lines(order), [(first, 2, 100)])  # nothing applied before the review
+		with acting_as(clerk()), self.assertRaises(ChangeFourEyesError):
+			change_request.decide(request.name, "Approved")
+		decide(request, "Sales")
+		self.assertEqual(request.status, "Applied")
+		self.assertEqual(
+			[(d.stage, d.decision, d.reviewer) for d in request.decisions],
+			[("Sales", "Approved", reviewer("Sales"))],
+		)
+		self.assertEqual(so_lines(order), [(first, 2, 100), (added, 3, 30)])
+		self.assertEqual(reserved_by_item(order), {first: 2, added: 3})
+		order.reload()
+		self.assertEqual([(line.item_code, line.qty) for line in order.items], [(first, 2), (added, 3)])
+		self.assertTrue(order.items[1].sales_order_item)
+		self.assertEqual((order.net_total, order.grand_total), (290, request.grand_total_after))
+
+	def test_line_removed_is_minor_and_its_reservation_goes(self):
+		kept, removed = make_item(rate=100, stock_qty=20), make_item(rate=50, stock_qty=20)
+		order = approved_order([{"item_code": kept, "qty": 2}, {"item_code": removed, "qty": 4}])
+		request = ask_change(order, [{"order_item": order.items[1].name, "qty": 0}])
+		self.assertEqual(
+			(request.items[0].action, request.tier, request.status), ("Remove", "Minor", "Applied")
+		)
+		self.assertEqual((request.net_total_before, request.net_total_after), (400, 200))
+		self.assertEqual(so_lines(order), [(kept, 2, 100)])
+		self.assertEqual(reserved_by_item(order), {kept: 2})
+		self.assertEqual(change_request.free_to_reserve(removed, warehouse()), 20)
+		order.reload()
+		self.assertEqual([line.item_code for line in order.items], [kept])
+
+	def test_rate_change_goes_to_sales_review_and_a_rejection_changes_nothing(self):
+		item = make_item(rate=100, stock_qty=20)
+		order = approved_order([{"item_code": item, "qty": 2}])
+		request = ask_change(order, [{"order_item": order.items[0].name, "qty": 2, "rate": 95}])
+		self.assertEqual((request.tier, request.review_route), ("Affects Price or Credit", "Sales"))
+		self.assertEqual((request.items[0].rate_after, request.items[0].discount_after), (95, 5))
+		self.assertIn("price of", request.tier_reasons)
+		with self.assertRaises(ChangeRequestError):
+			decide(request, "Sales", "Rejected")  # a rejection needs a reason
+		decide(request, "Sales", "Rejected", "We keep the agreed price")
+		self.assertEqual(request.status, "Rejected")
+		self.assertEqual(so_lines(order), [(item, 2, 100)])
+
+	def test_quantity_up_beyond_stock_goes_to_warehouse_then_reserves_and_requests_the_rest(self):
+		item = make_item(rate=100, stock_qty=10)
+		order = approved_order([{"item_code": item, "qty": 8}])
+		request = ask_change(order, [{"order_item": order.items[0].name, "qty": 15}])
+		self.assertEqual((request.tier, request.review_route), ("Affects Delivery", "Warehouse"))
+		self.assertEqual((request.items[0].free_stock_qty, request.items[0].new_shortage_qty), (2, 5))
+		self.assertEqual((request.new_shortage_qty, request.extra_reservable_qty), (5, 2))
+		decide(request, "Warehouse")
+		self.assertEqual(request.status, "Applied")
+		self.assertEqual(reserved_by_item(order), {item: 10})
+		order.reload()
+		line = order.items[0]
+		self.assertEqual((line.qty, line.shortage_qty), (15, 5))
+		self.assertTrue(line.material_request)
+		self.assertEqual(
+			frappe.db.get_value(
+				"Material Request Item", {"parent": line.material_request, "item_code": item}, "stock_qty"
+			),
+			5,
+		)
+
+	def test_totals_and_taxes_are_the_servers_whatever_the_client_sends(self):
+		item = make_item(rate=100, stock_qty=20)
+		order = approved_order([{"item_code": item, "qty": 2}], taxes_and_charges=make_tax_template(13))
+		request = ask_change(
+			order,
+			[{"order_item": order.items[0].name, "qty": 3, "amount_after": 1, "rate_after": 1}],
+			submit=False,
+			grand_total_after=1,
+			tier="Minor",
+			status="Applied",
+		)
+		self.assertEqual((request.items[0].rate_after, request.items[0].amount_after), (100, 300))
+		self.assertEqual((request.net_total_before, request.taxes_before), (200, 26))
+		self.assertEqual(
+			(request.net_total_after, request.taxes_after, request.grand_total_after), (300, 39, 339)
+		)
+		self.assertEqual(request.status, "Draft")
+		with acting_as(clerk()):
+			request.submit()
+		order.reload()
+		self.assertEqual((order.net_total, order.total_taxes_and_charges, order.grand_total), (300, 39, 339))
+		self.assertEqual([flt(tax.tax_amount) for tax in order.taxes], [39])
+
+	def test_new_delivery_date_the_stock_meets_and_address_are_minor(self):
+		item = make_item(rate=100, stock_qty=20)
+		order = approved_order([{"item_code": item, "qty": 2}])
+		new_date = add_days(nowdate(), 9)
+		request = ask_change(order, [], new_delivery_date=new_date)
+		self.assertEqual((request.tier, request.status), ("Minor", "Applied"))
+		self.assertEqual(
+			str(frappe.db.get_value("Sales Order", order.sales_order, "delivery_date")), new_date
+		)
+		order.reload()
+		self.assertEqual(str(order.delivery_date), new_date)
+		self.assertEqual(str(order.items[0].delivery_date), new_date)
+
+	def test_a_request_that_changes_nothing_is_refused(self):
+		order = approved_order([{"item_code": make_item(rate=100, stock_qty=20), "qty": 2}])
+		with self.assertRaises(ChangeRequestError):
+			ask_change(order, [{"order_item": order.items[0].name, "qty": 2}])
+
+	def test_erpnext_refusal_leaves_nothing_half_applied(self):
+		"""Billed 2 × 100: ERPNext's Update Items refuses a rate that makes the line worth less than billed."""
+		item, added = make_item(rate=100, stock_qty=20), make_item(rate=10, stock_qty=20)
+		order = approved_order([{"item_code": item, "qty": 2}])
+		invoice = make_sales_invoice(order.sales_order)
+		invoice.insert()
+		invoice.submit()
+		request = ask_change(
+			order, [{"order_item": order.items[0].name, "qty": 2, "rate": 50}, {"item_code": added, "qty": 1}]
+		)
+		with self.assertRaises(ChangeRefusedError) as caught:
+			decide(request, "Sales")
+		self.assertIn("billed amount", str(caught.exception))
+		request.reload()
+		self.assertEqual(request.status, "Pending Review")
+		self.assertEqual(request.decisions, [])
+		self.assertEqual(so_lines(order), [(item, 2, 100)])
+		self.assertEqual(reserved_by_item(order), {item: 2})
+		order.reload()
+		self.assertEqual([(line.item_code, line.qty, line.rate) for line in order.items], [(item, 2, 100)])
+
+	def test_sales_order_reservations_and_bins_reconcile_after_changes(self):
+		first, second = make_item(rate=100, stock_qty=30), make_item(rate=40, stock_qty=30, valuation_rate=20)
+		order = approved_order([{"item_code": first, "qty": 5}, {"item_code": second, "qty": 5}])
+		ask_change(order, [{"order_item": order.items[0].name, "qty": 9}])
+		order.reload()
+		ask_change(order, [{"order_item": order.items[1].name, "qty": 1}])
+		refresh_bins([(first, warehouse()), (second, warehouse())])
+		for item, qty in ((first, 9), (second, 1)):
+			entries = frappe.get_all(
+				"Stock Reservation Entry",
+				filters={"item_code": item, "voucher_no": order.sales_order, "docstatus": 1},
+				pluck="reserved_qty",
+			)
+			self.assertEqual(sum(entries), qty)
+			self.assertEqual(
+				flt(
+					frappe.db.get_value(
+						"Bin", {"item_code": item, "warehouse": warehouse()}, "reserved_stock"
+					)
+				),
+				qty,
+			)
+			self.assertEqual(
+				flt(
+					frappe.db.get_value("Bin", {"item_code": item, "warehouse": warehouse()}, "reserved_qty")
+				),
+				qty,
+			)
+		so = frappe.get_doc("Sales Order", order.sales_order)
+		order.reload()
+		self.assertEqual((so.net_total, order.net_total), (940, 940))
+		self.assertEqual(so.grand_total, order.grand_total)
+		self.assertEqual(
+			[(line.item_code, line.qty, line.sales_order_item) for line in order.items],
+			[(row.item_code, row.qty, row.name) for row in so.items],
+		)
+		self.assertEqual(
+			frappe.get_all(
+				"Order Change Request",
+				filters={"customer_order": order.name},
+				pluck="status",
+				order_by="creation",
+			),
+			["Applied", "Applied"],
+		)
+
+	def test_new_delivery_date_the_stock_cannot_meet_goes_to_warehouse(self):
+		item = make_item(rate=100, stock_qty=3)
+		order = approved_order([{"item_code": item, "qty": 3}])
+		request = ask_change(
+			order,
+			[{"order_item": order.items[0].name, "qty": 5}],
+			submit=False,
+			new_delivery_date=add_days(nowdate(), 2),
+		)
+		self.assertEqual((request.tier, request.review_route), ("Affects Delivery", "Warehouse"))
+		self.assertIn("The new delivery date cannot be met", request.tier_reasons)
+		self.assertEqual(request.items[0].new_shortage_qty, 2)
+
+	def test_a_change_waits_for_an_open_pick_list_and_says_so(self):
+		item = make_item(rate=100, stock_qty=20)
+		order = approved_order([{"item_code": item, "qty": 4}])
+		pick_list = create_pick_list([order.name])["pick_list"]
+		with self.assertRaises(PickListOpenError) as caught:
+			ask_change(order, [{"order_item": order.items[0].name, "qty": 6}])
+		self.assertIn(pick_list, str(caught.exception))
+		self.assertEqual(so_lines(order), [(item, 4, 100)])
+		self.assertEqual(reserved_by_item(order), {item: 4})  # held for the Pick List, as before
+
+	def test_change_notice_prints_both_languages_with_lines_totals_and_decisions(self):
+		item = make_item(rate=100, stock_qty=20)
+		order = approved_order([{"item_code": item, "qty": 2}])
+		request = ask_change(order, [{"order_item": order.items[0].name, "qty": 2, "rate": 90}])
+		decide(request, "Sales", comment="Loyal customer")
+		html = frappe.get_print("Order Change Request", request.name, "Order Change Notice", doc=request)
+		for text in (
+			"合同订单更改通知单",
+			"Order Change Notice",
+			order.name,
+			item,
+			"The customer asked by phone",
+			"Loyal customer",
+			reviewer("Sales"),
+		):
+			self.assertIn(text, html)
+		self.assertEqual(frappe.get_meta("Order Change Request").default_print_format, "Order Change Notice")
+
+	def test_a_change_and_a_pick_list_racing_for_one_order_are_serialised(self):
+		"""A Sales reviewer approves a change (4 → 6) while the warehouse picks the order: one wins. Either the
+		change is applied and the Pick List picks 6, or the Pick List picks 4 and the change is refused,
+		saying so, with nothing applied."""
+		item = make_item(rate=100, stock_qty=20)
+		order = approved_order([{"item_code": item, "qty": 4}])
+		request = ask_change(order, [{"order_item": order.items[0].name, "qty": 6, "rate": 95}])
+		self.assertEqual(request.current_stage, "Sales")
+		sales = reviewer("Sales")
+		frappe.db.commit()  # the racing connections must see the order and the request
+
+		def approve():
+			with acting_as(sales):
+				return change_request.decide(request.name, "Approved")
+
+		def pick():
+			return create_pick_list([order.name])["pick_list"]
+
+		approved, picked = run_concurrently([approve, pick])
+		frappe.db.rollback()  # a fresh snapshot: what the racing connections committed
+		self.assertNotIsInstance(picked, Exception, getattr(picked, "traceback", ""))
+		picked_qty = sum(
+			flt(qty)
+			for qty in frappe.get_all(
+				"Pick List Item", filters={"parent": picked, "item_code": item}, pluck="stock_qty"
+			)
+		)
+		request.reload()
+		if isinstance(approved, Exception):
+			self.assertIsInstance(approved, PickListOpenError, getattr(approved, "traceback", ""))
+			self.assertIn(picked, str(approved))
+			self.assertEqual((request.status, request.decisions), ("Pending Review", []))
+			self.assertEqual((so_lines(order), picked_qty), ([(item, 4, 100)], 4))
+		else:
+			self.assertEqual(request.status, "Applied")
+			self.assertEqual((so_lines(order), picked_qty), ([(item, 6, 95)], 6))
+
+
+class TestCancellationReasons(FrappeTestCase):
+	def order(self):
+		return approved_order([{"item_code": make_item(rate=50, stock_qty=10), "qty": 1}])
+
+	def test_the_shipped_reasons_are_installed(self):
+		self.assertEqual(
+			set(frappe.get_all("Cancellation Reason", filters={"enabled": 1}, pluck="name"))
+			>= {
+				"Customer Changed Mind",
+				"Price",
+				"Delivery Time Too Long",
+				"Duplicate Order",
+				"Out of Stock",
+				"Credit",
+				"Other",
+			},
+			True,
+		)
+
+	def test_every_cancellation_gets_a_category(self):
+		chosen, named, free = self.order(), self.order(), self.order()
+		cancel_order(chosen.name, "found it cheaper elsewhere", category="Price")
+		cancel_order(named.name, "Duplicate Order")
+		cancel_order(free.name, "the boss said no")
+		categories = [
+			frappe.db.get_value(
+				"Customer Order", order.name, ["cancellation_category", "cancellation_reason"]
+			)
+			for order in (chosen, named, free)
+		]
+		self.assertEqual(
+			categories,
+			[
+				("Price", "found it cheaper elsewhere"),
+				("Duplicate Order", "Duplicate Order"),
+				("Other", "the boss said no"),
+			],
+		)
+
+	def test_an_unknown_category_is_refused_and_nothing_is_cancelled(self):
+		order = self.order()
+		with self.assertRaises(CancellationError):
+			cancel_order(order.name, "changed mind", category="No Such Reason")
+		self.assertEqual(frappe.db.get_value("Customer Order", order.name, "docstatus"), 1)
+
+	def test_a_client_cannot_write_the_category(self):
+		"""The workflow's Cancel carries its comment as the reason: the category follows it, not the client."""
+		order = self.order()
+		order.cancellation_category = "Credit"
+		order.flags.ignore_permissions = True
+		frappe.flags.order_review_comment = "Price"
+		try:
+			order.cancel()
+		finally:
+			frappe.flags.order_review_comment = None
+		self.assertEqual(frappe.db.get_value("Customer Order", order.name, "cancellation_category"), "Price")
+
+
+class TestPortalChangeRequest(FrappeTestCase):
+	def test_a_customer_asks_for_a_change_from_the_portal(self):
+		from order_mgmt.orders.change_portal import request_change
+		from order_mgmt.tests.test_portal import make_portal_user
+
+		item = make_item(rate=100, stock_qty=20)
+		order = approved_order([{"item_code": item, "qty": 2}])
+		user = make_portal_user(order.customer, key="change")
+		with acting_as(user):
+			result = request_change(
+				order.name,
+				"We need one more",
+				json.dumps([{"order_item": order.items[0].name, "qty": 3, "rate": 1}]),
+			)
+		self.assertEqual((result["status"], result["tier"]), ("Applied", "Minor"))
+		request = frappe.get_doc("Order Change Request", result["name"])
+		self.assertEqual((request.channel, request.requested_by, request.owner), ("Portal", user, user))
+		self.assertEqual(request.items[0].rate_after, 100)  # a customer's rate is not taken
+		self.assertEqual(so_lines(order), [(item, 3, 100)])
+
+	def test_another_customers_order_is_not_found(self):
+		from order_mgmt.orders.change_portal import request_change
+		from order_mgmt.tests.test_portal import make_portal_user
+
+		order = approved_order([{"item_code": make_item(rate=100, stock_qty=20), "qty": 2}])
+		stranger = make_portal_user(make_customer(), key="stranger")
+		with acting_as(stranger), self.assertRaises(frappe.PermissionError):
+			request_change(
+				order.name, "mine now", json.dumps([{"order_item": order.items[0].name, "qty": 9}])
+			)
+		self.assertEqual(so_lines(order)[0][1], 2)

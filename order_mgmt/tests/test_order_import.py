@@ -1,0 +1,334 @@
+"""Spreadsheet import of Customer Orders (orders/bulk_import.py, DocType Customer Order Import): the
+template, the preview with errors per row and column, the import itself (each order on its own, a
+refused order blocking no other), idempotent re-runs, the refused-rows CSV, Excel files, and a job
+that fails mid-batch."""
+
+from __future__ import annotations
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import add_days, nowdate
+from frappe.utils.csvutils import read_csv_content, to_csv
+
+from order_mgmt.orders import bulk_import, external, external_intake
+from order_mgmt.tests.utils import (
+	acting_as,
+	clerk,
+	company,
+	count,
+	make_customer,
+	make_item,
+	unique,
+)
+
+HEADER = [
+	"external_reference",
+	"customer",
+	"customer_external_id",
+	"delivery_date",
+	"item_code",
+	"barcode",
+	"qty",
+	"rate",
+]
+
+
+def attach(rows: list[list], file_type: str = "csv") -> str:
+	if file_type == "xlsx":
+		from frappe.utils.xlsxutils import make_xlsx
+
+		content = make_xlsx(rows, "Orders").getvalue()
+	else:
+		content = to_csv(rows)
+	file = frappe.get_doc(
+		{
+			"doctype": "File",
+			"file_name": f"{unique('orders')}.{file_type}",
+			"is_private": 1,
+			"content": content,
+		}
+	).insert(ignore_permissions=True)
+	return file.file_url
+
+
+def make_import(rows: list[list], file_type: str = "csv") -> str:
+	doc = frappe.get_doc(
+		{"doctype": "Customer Order Import", "company": company(), "import_file": attach(rows, file_type)}
+	)
+	doc.insert()
+	return doc.name
+
+
+class TestOrderImport(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.item = make_item(rate=100, stock_qty=1000, max_discount=10)
+		cls.other_item = make_item(rate=40, stock_qty=1000)
+		barcode = str(int(frappe.generate_hash(length=10), 16))[:12]
+		item = frappe.get_doc("Item", cls.other_item)
+		item.append("barcodes", {"barcode": barcode})
+		item.save()
+		cls.barcode = barcode
+		cls.customer = make_customer()
+		cls.external_id = unique("EXT")
+		cls.other_customer = make_customer()
+		frappe.db.set_value("Customer", cls.other_customer, "external_customer_id", cls.external_id)
+		cls.clerk = clerk()
+
+	def tearDown(self):
+		frappe.set_user("Administrator")
+
+	def rows(self, prefix: str | None = None) -> tuple[str, list[list]]:
+		"""Three orders: two lines (item code, barcode), one line by external customer id, and one whose
+		second line is refused (below the floor), which must not block the others."""
+		ref = prefix or unique("SHOP")
+		date = add_days(nowdate(), 3)
+		return ref, [
+			HEADER,
+			[f"{ref}-1", self.customer, "", date, self.item, "", 2, ""],
+			[f"{ref}-2", "", self.external_id, date, "", self.barcode, 5, ""],
+			[f"{ref}-1", self.customer, "", date, "", self.barcode, 1, ""],
+			[f"{ref}-3", self.customer, "", date, self.other_item, "", 1, ""],
+			[f"{ref}-3", self.customer, "", date, self.item, "", 1, 10],
+		]
+
+	def orders_of(self, ref: str) -> list[str]:
+		return frappe.get_all("Customer Order", filters={"customer_po": ("like", f"{ref}-%")}, pluck="name")
+
+	def test_preview_lists_errors_by_row_and_column_and_creates_nothing(self):
+		ref, rows = self.rows()
+		rows.append([f"{ref}-4", self.customer, "", add_days(nowdate(), 3), "NO-SUCH-ITEM", "", 1, ""])
+		rows.append(["", self.customer, "", "", self.item, "", 1, ""])
+		with acting_as(self.clerk):
+			name = make_import(rows)
+			before = count("Customer Order")
+			summary = bulk_import.preview(name)
+		self.assertEqual(count("Customer Order"), before)
+		self.assertEqual(summary["orders"], 4)
+		self.assertEqual(len(summary["valid"]), 2)
+		refused = {order["reference"]: order["errors"] for order in summary["refused"]}
+		self.assertEqual(set(refused), {f"{ref}-3", f"{ref}-4", ""})
+		self.assertEqual([(e["row"], e["column"]) for e in refused[f"{ref}-3"]], [(6, "rate")])
+		self.assertIn("maximum discount", refused[f"{ref}-3"][0]["message"])
+		self.assertEqual([(e["row"], e["column"]) for e in refused[f"{ref}-4"]], [(7, "item_code")])
+		self.assertEqual([(e["row"], e["column"]) for e in refused[""]], [(8, "external_reference")])
+		self.assertEqual(frappe.db.get_value("Customer Order Import", name, "status"), "Previewed")
+
+	def test_import_creates_each_order_on_its_own_and_a_rerun_creates_no_duplicate(self):
+		ref, rows = self.rows()
+		with acting_as(self.clerk):
+			name = make_import(rows)
+			self.assertEqual(bulk_import.start_import(name), {"queued": True})
+			self.assertEqual(frappe.db.get_value("Customer Order Import", name, "status"), "Queued")
+			summary = bulk_import.run(name)
+		self.assertEqual(sorted(r["reference"] for r in summary["created"]), [f"{ref}-1", f"{ref}-2"])
+		self.assertEqual([r["reference"] for r in summary["refused"]], [f"{ref}-3"])
+		doc = frappe.get_doc("Customer Order Import", name)
+		self.assertEqual(
+			(doc.status, doc.orders_created, doc.orders_refused, doc.rows_refused),
+			("Partially Completed", 2, 1, 2),
+		)
+		orders = {r["reference"]: frappe.get_doc("Customer Order", r["order"]) for r in summary["created"]}
+		first = orders[f"{ref}-1"]
+		self.assertEqual(
+			[(line.item_code, line.qty) for line in first.items], [(self.item, 2), (self.other_item, 1)]
+		)
+		self.assertEqual((first.channel, first.owner, first.docstatus), ("Import", self.clerk, 1))
+		self.assertEqual(orders[f"{ref}-2"].customer, self.other_customer)
+
+		# the refused rows come back as a CSV with their reasons
+		content = frappe.get_doc("File", {"file_url": doc.refused_rows_file}).get_content()
+		refused = read_csv_content(content)
+		self.assertEqual(refused[0], [*HEADER, "error"])
+		self.assertEqual([row[0] for row in refused[1:]], [f"{ref}-3", f"{ref}-3"])
+		self.assertIn("rate", refused[2][-1])
+
+		# a re-run (or a resumed, interrupted import) creates nothing twice
+		with acting_as(self.clerk):
+			again = bulk_import.run(name)
+		self.assertEqual(again["created"], [])
+		self.assertEqual(
+			sorted(r["order"] for r in again["existing"]), sorted(o.name for o in orders.values())
+		)
+		self.assertEqual(len(self.orders_of(ref)), 2)
+
+		# the fixed row, uploaded again in a new import, completes the batch
+		fixed = [HEADER, *[row for row in rows[1:] if row[0] != f"{ref}-3"]]
+		fixed += [[f"{ref}-3", self.customer, "", rows[4][3], self.other_item, "", 1, ""]]
+		with acting_as(self.clerk):
+			rerun = bulk_import.run(make_import(fixed))
+		self.assertEqual([r["reference"] for r in rerun["created"]], [f"{ref}-3"])
+		self.assertEqual(len(rerun["existing"]), 2)
+		self.assertEqual(len(self.orders_of(ref)), 3)
+
+	def test_the_same_reference_with_other_lines_is_a_conflict(self):
+		ref, rows = self.rows()
+		with acting_as(self.clerk):
+			bulk_import.run(make_import(rows[:3]))
+			changed = [HEADER, [*rows[1][:6], 7, ""]]
+			summary = bulk_import.run(make_import(changed))
+		self.assertEqual(summary["created"], [])
+		self.assertIn("already imported", summary["refused"][0]["errors"][0]["message"])
+
+	def test_an_excel_file_and_the_template(self):
+		ref = unique("XL")
+		rows = [list(external.COLUMNS)]
+		example = dict.fromkeys(external.COLUMNS, None)
+		example.update(
+			external_reference=ref,
+			customer=self.customer,
+			item_code=self.item,
+			qty=3,
+			delivery_date=frappe.utils.getdate(add_days(nowdate(), 4)),  # a date cell, as Excel has it
+		)
+		rows.append([example[c] for c in external.COLUMNS])
+		with acting_as(self.clerk):
+			summary = bulk_import.run(make_import(rows, "xlsx"))
+		self.assertEqual([r["reference"] for r in summary["created"]], [ref], summary)
+
+		template = bulk_import.template_rows()
+		self.assertEqual(template[0], list(external.COLUMNS))
+		groups, problems = external.group_rows(external.table_rows(template)[0])
+		self.assertEqual((len(groups), problems), (1, []))
+		bulk_import.download_template("xlsx")
+		self.assertTrue(frappe.response["filecontent"].startswith(b"PK"))
+
+	def test_a_file_that_is_not_a_spreadsheet_or_lacks_the_reference_column_is_refused(self):
+		with acting_as(self.clerk):
+			doc = frappe.get_doc(
+				{
+					"doctype": "Customer Order Import",
+					"company": company(),
+					"import_file": "/private/files/x.pdf",
+				}
+			)
+			self.assertRaises(bulk_import.OrderImportError, doc.insert)
+			name = make_import([["customer", "item_code"], [self.customer, self.item]])
+			self.assertRaises(bulk_import.OrderImportError, bulk_import.preview, name)
+
+	def test_a_job_that_fails_mid_batch_keeps_the_committed_orders_and_a_rerun_finishes(self):
+		"""A worker dying mid-batch: the first order is committed, the second raises an unexpected error
+		(not a validation error), and the rest still run; the re-run creates only what is missing."""
+		ref, rows = self.rows()
+		rows = rows[:4]  # orders -1 and -2
+		place = external_intake.place
+		calls = []
+
+		def failing_place(body, **kwargs):
+			calls.append(kwargs["reference"])
+			if kwargs["reference"] == f"{ref}-2" and len(calls) < 3:
+				raise RuntimeError("worker lost its connection")
+			return place(body, **kwargs)
+
+		with acting_as(self.clerk):
+			name = make_import(rows)
+			external_intake.place = failing_place
+			try:
+				summary = bulk_import.run(name)
+			finally:
+				external_intake.place = place
+			self.assertEqual([r["reference"] for r in summary["created"]], [f"{ref}-1"])
+			self.assertIn("worker lost", summary["refused"][0]["errors"][0]["message"])
+			self.assertEqual(
+				frappe.db.get_value("Customer Order Import", name, "status"), "Partially Completed"
+			)
+			self.assertEqual(count(external_intake.KEY_DOCTYPE, reference=f"{ref}-2"), 0)
+			again = bulk_import.run(name)
+		self.assertEqual([r["reference"] for r in again["created"]], [f"{ref}-2"])
+		self.assertEqual([r["reference"] for r in again["existing"]], [f"{ref}-1"])
+		self.assertEqual(frappe.db.get_value("Customer Order Import", name, "status"), "Completed")
+		self.assertEqual(len(self.orders_of(ref)), 2)
+
+	def test_import_status_and_results_are_the_servers(self):
+		with acting_as(self.clerk):
+			name = make_import(self.rows()[1])
+			doc = frappe.get_doc("Customer Order Import", name)
+			doc.status = "Completed"
+			doc.orders_created = 99
+			doc.save()
+		self.assertEqual(
+			frappe.db.get_value("Customer Order Import", name, ["status", "orders_created"]), ("Pending", 0)
+		)
+
+
+class TestHostileInputThroughTheImport(FrappeTestCase):
+	"""The hostile corpus (test_hostile_input.CASES) as a spreadsheet: every Customer Order case whose
+	fields are template columns becomes one order of one file (its value as a cell holds it: text), each
+	refused naming its field and row with nothing created, or stored harmlessly; the other orders of
+	the file go through."""
+
+	def test_hostile_corpus_through_the_import(self):
+		from order_mgmt.tests import test_hostile_input as hostile
+
+		customer = make_customer()
+		currency = frappe.get_cached_value("Company", company(), "default_currency")
+		hostile.FIXTURES.clear()
+		hostile.FIXTURES.update(make_fixtures_for_import(customer, currency))
+		cases = [case for case in hostile.CASES if importable(case)]
+		columns = list(external.COLUMNS)
+		rows = [columns]
+		prefix = unique("HOSTILE")
+		for position, case in enumerate(cases):
+			payload = hostile.order_payload(case)
+			line = payload["items"][0]
+			values = {column: payload.get(column) for column in external.HEADER_COLUMNS}
+			values.update({column: line.get(column) for column in external.LINE_COLUMNS})
+			values["line_delivery_date"] = line.get("delivery_date")
+			values["external_reference"] = f"{prefix}-{position}"
+			rows.append([cell(values.get(column)) for column in columns])
+		before = count("Customer Order")
+		with acting_as(clerk()):
+			summary = bulk_import.run(make_import(rows))
+		outcome = {r["reference"]: r for r in summary["created"] + summary["refused"]}
+		failures = []
+		for position, case in enumerate(cases):
+			result = outcome.get(f"{prefix}-{position}")
+			if case.refused:
+				if not result or result["outcome"] != "refused":
+					failures.append(f"{case.name}: not refused: {result}")
+					continue
+				text = " ".join(f"{e['column']} {e['message']}" for e in result["errors"])
+				missing = [part for part in case.names if part.lower() not in text.lower()]
+				if missing:
+					failures.append(f"{case.name}: does not name {missing}: {text}")
+			elif not result or result["outcome"] != "created":
+				failures.append(f"{case.name}: not created: {result}")
+			else:
+				try:
+					case.stored(frappe.get_doc("Customer Order", result["order"]).as_dict())
+				except AssertionError as error:
+					failures.append(f"{case.name}: stored harmfully: {error}")
+		created = sum(1 for case in cases if not case.refused)
+		self.assertEqual(count("Customer Order"), before + created)
+		print(f"\nHostile corpus through the import: {len(cases)} cases, {len(cases) - len(failures)} passed")
+		self.assertGreaterEqual(len(cases), 30)
+		self.assertFalse(failures, "\n".join(failures))
+
+
+def make_fixtures_for_import(customer: str, currency: str) -> dict:
+	from order_mgmt.tests.test_hostile_input import make_fixtures
+
+	return make_fixtures(frappe._dict(customer=customer, order=frappe._dict(currency=currency)))
+
+
+def importable(case) -> bool:
+	"""A Customer Order case a spreadsheet can carry: its fields are template columns and its values
+	scalars (a cell holds text; a list or an object in a cell is only text)."""
+	from order_mgmt.tests import test_hostile_input as hostile
+
+	if case.doctype != hostile.CO or case.path not in (hostile.INSERT, hostile.SUBMIT):
+		return False
+	columns = set(external.HEADER_COLUMNS) | set(external.LINE_COLUMNS) | {"delivery_date"}
+	values = {**case.header, **case.line}
+	return all(
+		key in columns and not isinstance(value, list | dict) and value != hostile.DROP
+		for key, value in values.items()
+	)
+
+
+def cell(value):
+	"""A value as a CSV cell holds it."""
+	if value is None:
+		return ""
+	return value if isinstance(value, str) else str(value)

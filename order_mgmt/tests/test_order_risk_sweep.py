@@ -1,0 +1,125 @@
+"""Orders at risk on a real site: graded before the promise passes, assigned to who can act,
+resolved when the work is done; Order Risk records are the app's to write."""
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import add_days, nowdate
+
+from order_mgmt.fulfilment.picking import create_pick_list, deliver_order
+from order_mgmt.fulfilment.risk_sweep import sweep
+from order_mgmt.tests.utils import (
+	acting_as,
+	clerk,
+	make_customer,
+	make_item,
+	make_order,
+	reviewer,
+	role_user,
+)
+
+
+def picker() -> str:
+	return role_user("picker", ["Stock User", "Stock Manager"])
+
+
+def todos(order: str) -> list:
+	return frappe.get_all(
+		"ToDo",
+		filters={"reference_type": "Customer Order", "reference_name": order, "status": "Open"},
+		fields=["allocated_to", "description", "priority"],
+	)
+
+
+class TestOrderRiskSweep(FrappeTestCase):
+	def setUp(self):
+		rule = frappe.db.get_value("Order Review Rule", "Stock shortage", "enabled")
+		frappe.db.set_value("Order Review Rule", "Stock shortage", "enabled", 0)
+		self.addCleanup(lambda: frappe.db.set_value("Order Review Rule", "Stock shortage", "enabled", rule))
+		self.warehouse_reviewer = reviewer("Warehouse")
+
+	def test_an_unpicked_order_due_tomorrow_is_at_high_risk_and_warehouse_is_assigned(self):
+		order = make_order(
+			make_customer(),
+			[{"item_code": make_item(stock_qty=10), "qty": 2}],
+			submit=True,
+			delivery_date=add_days(nowdate(), 1),
+		)
+		[risk] = sweep([order.name])
+		self.assertEqual((risk.grade, [r.code for r in risk.reasons]), ("High", ["not_picked"]))
+		stored = frappe.get_doc("Order Risk", order.name)
+		self.assertEqual((stored.status, stored.grade), ("Open", "High"))
+		self.assertIn("Row 1", stored.reasons)
+		assigned = {t.allocated_to for t in todos(order.name)}
+		self.assertIn(self.warehouse_reviewer, assigned)
+
+	def test_sweeping_again_does_not_assign_the_same_reason_twice(self):
+		order = make_order(
+			make_customer(),
+			[{"item_code": make_item(stock_qty=10), "qty": 2}],
+			submit=True,
+			delivery_date=add_days(nowdate(), 1),
+		)
+		sweep([order.name])
+		before = len(todos(order.name))
+		sweep([order.name])
+		self.assertEqual(len(todos(order.name)), before)
+
+	def test_an_order_far_from_its_promise_is_not_at_risk(self):
+		order = make_order(
+			make_customer(),
+			[{"item_code": make_item(stock_qty=10), "qty": 2}],
+			submit=True,
+			delivery_date=add_days(nowdate(), 30),
+		)
+		self.assertEqual(sweep([order.name]), [])
+		self.assertFalse(frappe.db.exists("Order Risk", order.name))
+
+	def test_an_undecided_shortage_goes_to_the_orders_owner(self):
+		order = make_order(
+			make_customer(),
+			[{"item_code": make_item(stock_qty=1), "qty": 3}],
+			submit=True,
+			delivery_date=add_days(nowdate(), 30),
+		)
+		[risk] = sweep([order.name])
+		self.assertIn("shortage_undecided", [r.code for r in risk.reasons])
+		self.assertIn(clerk(), {t.allocated_to for t in todos(order.name)})
+
+	def test_picking_then_delivering_resolves_the_risk(self):
+		order = make_order(
+			make_customer(),
+			[{"item_code": make_item(stock_qty=10), "qty": 2}],
+			submit=True,
+			delivery_date=add_days(nowdate(), 1),
+		)
+		sweep([order.name])
+		with acting_as(picker()):
+			create_pick_list([order.name])
+		self.assertEqual(sweep([order.name]), [])
+		self.assertEqual(frappe.db.get_value("Order Risk", order.name, "status"), "Resolved")
+
+	def test_a_delivered_order_leaves_the_worklist(self):
+		order = make_order(
+			make_customer(),
+			[{"item_code": make_item(stock_qty=10), "qty": 2}],
+			submit=True,
+			delivery_date=add_days(nowdate(), 1),
+		)
+		sweep([order.name])
+		with acting_as(picker()):
+			deliver_order(order.name)
+		sweep([order.name])
+		self.assertEqual(frappe.db.get_value("Order Risk", order.name, "status"), "Resolved")
+
+	def test_order_risk_refuses_writes_from_outside_the_app(self):
+		order = make_order(
+			make_customer(),
+			[{"item_code": make_item(stock_qty=10), "qty": 2}],
+			submit=True,
+			delivery_date=add_days(nowdate(), 1),
+		)
+		sweep([order.name])
+		doc = frappe.get_doc("Order Risk", order.name)
+		doc.status = "Resolved"
+		with self.assertRaises(frappe.ValidationError):
+			doc.save()
