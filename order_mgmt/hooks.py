@@ -286,4 +286,3 @@ role_home_page = {"Customer": "my-orders"}
 # and checks POSTs only when there is one), and the 403 page offers them the way back instead of
 # "Login" (portal/landing.py).
 update_website_context = ["order_mgmt.portal.landing.portal_page_context"]
-on_session_creation = ["order_mgmt.portal.landing.ensure_csrf_token"]

@@ -7,11 +7,20 @@
 #            in one stage (Order Review, ToDo closed, owner told, Sales Order submitted)
 #   picking: one batch Pick List over many approved orders against ERPNext's pick list per order
 #            (order_mgmt/benchmarks/picking.py)
+#   cash:    order to cash per order (intake, batch pick list, delivery, invoice, payment) against
+#            ERPNext's own documents alone (order_mgmt/benchmarks/cash.py)
+#   concurrency: CLIENTS processes submitting ORDERS one-line orders, (a) each its own item, (b) one
+#            hot item with enough stock, (c) one hot item with stock for half: orders per second of
+#            the app and of plain reserving Sales Orders, deadlocks, lock waits, refused orders and
+#            the hot item's reserved stock (order_mgmt/benchmarks/concurrency.py). It COMMITS.
 #
 # Usage: scripts/benchmark.sh [ORDERS [WARMUP [LINES]]]  intake (default: 30 orders per scenario,
 #                                                      3 warm-up, 10 lines per order)
 #        scripts/benchmark.sh held [ORDERS [WARMUP [LINES]]]  held order approved in one stage
 #        scripts/benchmark.sh picking [ORDERS]       picking (default: 50 orders)
+#        scripts/benchmark.sh cash [ORDERS [LINES]]   order to cash (default: 10 orders, 3 lines)
+#        scripts/benchmark.sh concurrency [ORDERS [CLIENTS]]  throughput (default: 200 orders, 8
+#                                                     clients; BENCH_SCENARIOS=abc picks scenarios)
 #
 # Environment:
 #   BENCH_DIR         bench location                  (default: ~/frappe-bench)
@@ -29,20 +38,35 @@ TEST_SITE="${TEST_SITE:-test-order-mgmt.localhost}"
 DB_ROOT_PASSWORD="${DB_ROOT_PASSWORD:-admin}"
 KIND=intake
 case "${1:-}" in
-picking | held)
+picking | held | cash | concurrency)
 	KIND="$1"
 	shift
 	;;
 esac
-ORDERS="${1:-$([ $KIND = picking ] && echo 50 || echo 30)}"
+case $KIND in
+picking) default_orders=50 ;;
+cash) default_orders=10 ;;
+concurrency) default_orders=200 ;;
+*) default_orders=30 ;;
+esac
+ORDERS="${1:-$default_orders}"
 WARMUP="${2:-3}"
 LINES="${3:-${BENCH_LINES:-10}}"
+CASH_LINES="${2:-3}"
+CLIENTS="${2:-8}"
 PROFILE="${BENCH_PROFILE:-0}"
 CPROFILE="${BENCH_CPROFILE:-0}"
 
-case "$ORDERS$WARMUP$LINES$PROFILE$CPROFILE" in
+case "$ORDERS$WARMUP$LINES$PROFILE$CPROFILE$CASH_LINES$CLIENTS" in
 *[!0-9]*)
 	echo "usage: $0 [ORDERS [WARMUP [LINES]]] (whole numbers)" >&2
+	exit 2
+	;;
+esac
+
+case "${BENCH_SCENARIOS:-abc}" in
+*[!abc]*)
+	echo "BENCH_SCENARIOS: letters a, b and c only" >&2
 	exit 2
 	;;
 esac
@@ -71,7 +95,15 @@ if ! grep -q '^order_mgmt' <<<"$apps"; then
 	exit 1
 fi
 
-if [ $KIND = picking ]; then
+if [ $KIND = cash ]; then
+	step "Order-to-cash benchmark on $TEST_SITE ($ORDERS orders, $CASH_LINES lines)"
+	bench --site "$TEST_SITE" execute order_mgmt.benchmarks.cash.run \
+		--kwargs "{\"orders\": $ORDERS, \"lines\": $CASH_LINES}"
+elif [ $KIND = concurrency ]; then
+	step "Throughput benchmark on $TEST_SITE ($ORDERS orders, $CLIENTS clients; COMMITS its data)"
+	bench --site "$TEST_SITE" execute order_mgmt.benchmarks.concurrency.run \
+		--kwargs "{\"orders\": $ORDERS, \"clients\": $CLIENTS, \"scenarios\": \"${BENCH_SCENARIOS:-abc}\"}"
+elif [ $KIND = picking ]; then
 	step "Pick-list benchmark on $TEST_SITE ($ORDERS orders)"
 	bench --site "$TEST_SITE" execute order_mgmt.benchmarks.picking.run --kwargs "{\"orders\": $ORDERS}"
 else

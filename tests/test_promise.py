@@ -154,3 +154,11 @@ def test_repromise_reports_lines_no_supply_covers():
 def test_working_days_between():
 	assert CAL.working_days_between(MON, NEXT_MON) == 5
 	assert CAL.working_days_between(NEXT_MON, MON) == -5
+
+
+def test_a_late_unshipped_promise_still_counts_as_due_today():
+	# promised last Friday, not shipped: today's 10 in stock are its, not a new order's
+	late = Ledger(10, (), (Commitment(date(2026, 11, 27), 10, "LATE"),))
+	assert over_promised(late, CAL, MON) == []
+	assert available_to_promise(late, CAL, MON, MON) == 0
+	assert promise_line(late, CAL, MON, 1).short_qty == 1

@@ -161,6 +161,15 @@ def time_reports(repeat: int) -> dict:
 			module.execute({**filters, **extra})
 			times.append(time.perf_counter() - start)
 		result[case] = round(statistics.median(times), 2)
+	from order_mgmt.analytics.policy_replay import replay_policy
+
+	draft = [{"name": "Draft", "condition": "Grand Total At Least", "stage": "Sales", "threshold": 5000}]
+	times = []
+	for _attempt in range(repeat):
+		start = time.perf_counter()
+		replay_policy(rules=draft, orders=10000, company=COMPANY)
+		times.append(time.perf_counter() - start)
+	result["policy_replay_10000"] = round(statistics.median(times), 2)
 	return result
 
 

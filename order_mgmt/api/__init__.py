@@ -84,7 +84,7 @@ def refusal(error: Exception, seen: int, lines: int) -> Exception:
 			)
 		except external_intake.DatabaseBusyError as busy:
 			error = busy
-	if not isinstance(error, frappe.ValidationError | frappe.PermissionError):
+	if not isinstance(error, frappe.ValidationError | frappe.PermissionError | frappe.DuplicateEntryError):
 		return error  # a defect: Frappe answers 500 and logs it
 	error.http_status_code = external_intake.status_of(error)
 	frappe.local.response["errors"] = external_intake.errors_of(error, seen, lines)

@@ -156,6 +156,12 @@ def _dated_supply(ledger: Ledger, calendar: WorkCalendar, today: date) -> list[t
 	return dated
 
 
+def _due(commitments: Iterable[Commitment], today: date) -> tuple[Commitment, ...]:
+	"""A promise whose date has passed but is not shipped yet still needs its stock: it counts as
+	due today (otherwise it would sit before today's stock and look like an over-promise)."""
+	return tuple(c if c.on >= today else Commitment(today, c.qty, c.line, c.priority) for c in commitments)
+
+
 def _candidate_days(dated: Sequence[tuple[date, Supply]], commitments: Iterable[Commitment]) -> list[date]:
 	return sorted({day for day, _ in dated} | {c.on for c in commitments})
 
@@ -163,7 +169,7 @@ def _candidate_days(dated: Sequence[tuple[date, Supply]], commitments: Iterable[
 def available_to_promise(ledger: Ledger, calendar: WorkCalendar, today: date, on: date) -> float:
 	"""The most that can be promised for shipping on `on` without touching any existing promise."""
 	dated = _dated_supply(ledger, calendar, today)
-	return _atp(dated, ledger.commitments, on)
+	return _atp(dated, _due(ledger.commitments, today), on)
 
 
 def _atp(dated: Sequence[tuple[date, Supply]], commitments: Sequence[Commitment], on: date) -> float:
@@ -208,7 +214,7 @@ def promise_line(
 	_check(ledger, qty)
 	requested = calendar.on_or_after(max(requested_on or today, today))
 	dated = _dated_supply(ledger, calendar, today)
-	commitments = ledger.commitments
+	commitments = _due(ledger.commitments, today)
 	if qty == 0:
 		return LinePromise(qty, requested, (Promise(0.0, requested),))
 
@@ -268,7 +274,7 @@ def _pegs(
 def over_promised(ledger: Ledger, calendar: WorkCalendar, today: date) -> list[tuple[date, float]]:
 	"""Dates on which cumulative promises exceed cumulative supply, with the excess: the audit
 	that must always come back empty."""
-	curve = _Curve(_dated_supply(ledger, calendar, today), ledger.commitments)
+	curve = _Curve(_dated_supply(ledger, calendar, today), _due(ledger.commitments, today))
 	return [(day, -net) for day, net in zip(curve.days, curve.net, strict=True) if net < -1e-9]
 
 

@@ -395,9 +395,15 @@ def release_promises(order_name: str, status: str = "Released") -> None:
 	).run()
 
 
-def repromise_pairs(pairs: list[Pair] | list[list[str]], reason: str) -> list[dict]:
+def repromise_pairs(
+	pairs: list[Pair] | list[list[str]],
+	reason: str | None = None,
+	source_doctype: str | None = None,
+	source_name: str | None = None,
+) -> list[dict]:
 	"""Re-check the promises on future supply of these items after supply moved; give the lines
-	that can no longer be met a new date, tell the order's owner, record why."""
+	that can no longer be met a new date, record why, and tell the order's owner and the customer,
+	each in their own language."""
 	pairs = sorted({(p[0], p[1]) for p in pairs})
 	if not pairs:
 		return []
@@ -411,50 +417,113 @@ def repromise_pairs(pairs: list[Pair] | list[list[str]], reason: str) -> list[di
 			continue
 		company = frappe.db.get_value("Warehouse", pair[1], "company")
 		for moved in repromise(ledger, work_calendar(company), today):
-			changes.append(_record_repromise(moved.line, moved.new_on, reason))
+			changes.append(_record_repromise(moved.line, moved.new_on, reason, source_doctype, source_name))
+	by_order: dict[str, list[dict]] = defaultdict(list)
+	for change in changes:
+		by_order[change["order"]].append(change)
+	for order, moves in sorted(by_order.items()):
+		_tell(order, moves)
 	if changes:
 		from order_mgmt.fulfilment.risk_sweep import sweep
 
-		sweep(sorted({c["order"] for c in changes}))  # a moved promise may put the order at risk
+		sweep(sorted(by_order))  # a moved promise may put the order at risk
 	return changes
 
 
-def _record_repromise(promise_name: str, new_on: date | None, reason: str) -> dict:
+def _reason_text(change: dict) -> str:
+	if change.get("source_doctype"):
+		return _("{0} {1} changed").format(_(change["source_doctype"]), change["source_name"])
+	return change.get("reason") or _("supply changed")
+
+
+def _move_lines(moves: list[dict]) -> list[str]:
+	return [
+		_("Delivery of {0} × {1} moved from {2} to {3}: {4}").format(
+			frappe.format(m["qty"], "Float"),
+			m["item_code"],
+			formatdate(m["old"]),
+			formatdate(m["new"]) if m["new"] else _("no date yet"),
+			_reason_text(m),
+		)
+		for m in moves
+	]
+
+
+def _record_repromise(
+	promise_name: str,
+	new_on: date | None,
+	reason: str | None,
+	source_doctype: str | None,
+	source_name: str | None,
+) -> dict:
 	from order_mgmt import server_owned
 
 	doc = frappe.get_doc("Delivery Promise", promise_name)
-	old_on = doc.promised_on
+	change = {
+		"promise": doc.name,
+		"order": doc.customer_order,
+		"item_code": doc.item_code,
+		"qty": doc.qty,
+		"old": doc.promised_on,
+		"new": new_on,
+		"reason": reason,
+		"source_doctype": source_doctype,
+		"source_name": source_name,
+	}
 	doc.promised_on = new_on
 	doc.status = "Re-promised"
 	doc.repromise_count = (doc.repromise_count or 0) + 1
-	doc.reason = reason if new_on else _("{0}; no known supply covers it now").format(reason)
+	doc.reason = (
+		_reason_text(change)
+		if new_on
+		else _("{0}; no known supply covers it now").format(_reason_text(change))
+	)
 	with server_owned.writing(doc):
 		doc.save(ignore_permissions=True)
 	if new_on:
 		frappe.db.set_value(
 			"Customer Order Item", doc.order_item, "expected_date", new_on, update_modified=False
 		)
-	owner = frappe.db.get_value("Customer Order", doc.customer_order, "owner")
-	message = _("Delivery of {0} × {1} moved from {2} to {3}: {4}").format(
-		frappe.format(doc.qty, "Float"),
-		doc.item_code,
-		formatdate(old_on),
-		formatdate(new_on) if new_on else _("no date yet"),
-		reason,
-	)
-	frappe.get_doc("Customer Order", doc.customer_order).add_comment("Info", message)
-	if owner and owner != "Administrator":
+	return change
+
+
+def _tell(order_name: str, moves: list[dict]) -> None:
+	"""The order's timeline, its owner (Notification Log) and the customer (email), each told in
+	their own language; the customer's email never stops the re-promise (utils.email_customer)."""
+	from order_mgmt.review.notifications import in_language, user_language
+	from order_mgmt.utils import email_customer
+
+	order = frappe.get_doc("Customer Order", order_name)
+	order.add_comment("Info", "<br>".join(frappe.utils.escape_html(line) for line in _move_lines(moves)))
+	if order.owner and order.owner != "Administrator":
+		with in_language(user_language(order.owner)):
+			subject = "; ".join(_move_lines(moves))
 		frappe.get_doc(
 			{
 				"doctype": "Notification Log",
-				"subject": message,
-				"for_user": owner,
+				"subject": subject,
+				"for_user": order.owner,
 				"type": "Alert",
 				"document_type": "Customer Order",
-				"document_name": doc.customer_order,
+				"document_name": order.name,
 			}
 		).insert(ignore_permissions=True)
-	return {"promise": doc.name, "order": doc.customer_order, "old": old_on, "new": new_on}
+	email = (order.contact_person and frappe.db.get_value("Contact", order.contact_person, "email_id")) or (
+		frappe.db.get_value("Customer", order.customer, "email_id")
+	)
+	if not email:
+		return
+	language = (
+		frappe.db.get_value("Customer", order.customer, "language") or frappe.db.get_default("lang") or "en"
+	)
+	with in_language(language):
+		subject = _("New delivery date for your order {0}").format(order.name)
+		lines = [
+			_("We are sorry: the delivery of your order {0} has to move.").format(order.name),
+			*_move_lines(moves),
+		]
+		unsent = _("Delivery date email to {0} not sent: no outgoing Email Account is set up")
+	email_customer(order, email, subject, lines, unsent)
 
 
 def on_supply_change(doc, method=None) -> None:
@@ -466,13 +535,13 @@ def on_supply_change(doc, method=None) -> None:
 		pairs = [(row.item_code, row.warehouse) for row in doc.get("items") or [] if row.get("warehouse")]
 	if not pairs or not _has_open_promises(pairs):
 		return
-	reason = _("{0} {1} changed").format(_(doc.doctype), doc.name)
 	frappe.enqueue(
 		"order_mgmt.fulfilment.promising.repromise_pairs",
 		queue="short",
 		enqueue_after_commit=True,
 		pairs=sorted(set(pairs)),
-		reason=reason,
+		source_doctype=doc.doctype,
+		source_name=doc.name,
 	)
 
 

@@ -30,6 +30,7 @@ from frappe.utils.csvutils import read_csv_content, to_csv
 
 from order_mgmt.orders import external, external_intake
 from order_mgmt.orders.external import Group, Problem
+from order_mgmt.review.actions import SAVEPOINT_DOES_NOT_EXIST
 
 DOCTYPE = "Customer Order Import"
 SYNC_PREVIEW_ORDERS = 50
@@ -166,8 +167,10 @@ def process_group(group: Group, company: str, import_name: str, dry_run: bool) -
 			)
 			result["outcome"], result["order"] = ("existing" if replayed else "created"), name
 	except Exception as error:
-		frappe.db.rollback(save_point=savepoint)
-		if not isinstance(error, frappe.ValidationError | frappe.PermissionError):
+		undo(savepoint)
+		if not isinstance(
+			error, frappe.ValidationError | frappe.PermissionError | frappe.DuplicateEntryError
+		):
 			if not isinstance(error, frappe.QueryDeadlockError | frappe.QueryTimeoutError):
 				frappe.log_error(title=_("Customer Order Import {0}").format(import_name))
 			errors = [{"row": None, "field": None, "message": _("Unexpected error: {0}").format(error)}]
@@ -181,6 +184,17 @@ def process_group(group: Group, company: str, import_name: str, dry_run: bool) -
 	else:
 		frappe.db.release_savepoint(savepoint)
 	return result
+
+
+def undo(savepoint: str) -> None:
+	"""Back to the order's savepoint; after a deadlock the database ended the whole transaction (the
+	savepoint with it): end it here too. Only this order is lost: the ones before it are committed."""
+	try:
+		frappe.db.rollback(save_point=savepoint)
+	except Exception as error:
+		if getattr(error, "args", (None,))[0] != SAVEPOINT_DOES_NOT_EXIST:
+			raise
+		frappe.db.rollback()
 
 
 def check_only(body: dict, customer: str, reference: str) -> tuple[str, str | None]:
@@ -256,14 +270,20 @@ def set_status(doc, status: str) -> None:
 
 
 def run(name: str, dry_run: bool = False) -> dict:
-	"""Preview or import every order of the file (the RQ job; also called directly)."""
-	doc = frappe.get_doc(DOCTYPE, name)
+	"""Preview or import every order of the file (the RQ job; also called directly). A job that fails
+	outside any one order is marked Failed (its committed orders stay; run it again to finish)."""
 	try:
-		groups, file_problems, row_count = load(doc)
-	except frappe.ValidationError:
-		set_status(doc, "Failed")
+		return _run(name, dry_run)
+	except Exception:
+		frappe.db.rollback()
+		frappe.db.set_value(DOCTYPE, name, "status", "Failed", update_modified=False)
 		frappe.db.commit()
 		raise
+
+
+def _run(name: str, dry_run: bool) -> dict:
+	doc = frappe.get_doc(DOCTYPE, name)
+	groups, file_problems, row_count = load(doc)
 	if not dry_run:
 		set_status(doc, "In Progress")
 		frappe.db.commit()

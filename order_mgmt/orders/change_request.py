@@ -540,6 +540,11 @@ def apply(request) -> None:
 	from order_mgmt.erpnext_bridge.sales_order_update import SalesOrderUpdateError, update_sales_order
 	from order_mgmt.review.actions import atomic, credit_approver
 
+	# The Sales Order's row first, as Pick Lists take it (then the order, then the Bins): a change and a
+	# Pick List of the same order queue in that one place instead of deadlocking.
+	sales_order = frappe.db.get_value("Customer Order", request.customer_order, "sales_order")
+	if sales_order:
+		frappe.db.get_value("Sales Order", sales_order, "name", for_update=True)
 	order = frappe.get_doc("Customer Order", request.customer_order, for_update=True)
 	reviewed_total = flt(request.grand_total_after)
 	# Assessed again with the order as it is now (under its lock): what was reviewed must still hold.
@@ -551,6 +556,15 @@ def apply(request) -> None:
 			_(
 				"Order {0} changed since change {1} was assessed (new total {2} instead of {3}): ask for the change again"
 			).format(order.name, request.name, flt(current.grand_total_after), reviewed_total),
+			ChangeMovedOnError,
+		)
+	approved = {d.stage for d in request.decisions if d.decision == "Approved"}
+	unreviewed = [stage for stage in route_of(current) if stage not in approved]
+	if unreviewed:
+		frappe.throw(
+			_(
+				"Change {0} now needs {1} review too (the order or its stock changed since it was assessed): ask for the change again"
+			).format(request.name, ", ".join(_(stage) for stage in unreviewed)),
 			ChangeMovedOnError,
 		)
 	lines = _lines_for_update_items(current, order)

@@ -183,7 +183,7 @@ def errors_of(error: Exception, seen: int, lines: int) -> list[dict]:
 def status_of(error: Exception) -> int:
 	if isinstance(error, frappe.PermissionError):
 		return external.FORBIDDEN
-	if isinstance(error, IntakeConflictError | DatabaseBusyError | intake.DuplicateOrderError):
+	if isinstance(error, IntakeConflictError | DatabaseBusyError | frappe.DuplicateEntryError):
 		return external.CONFLICT
 	if isinstance(error, IntakeRequestError | intake.InvalidInputError):
 		return external.BAD_REQUEST

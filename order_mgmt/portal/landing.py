@@ -7,10 +7,11 @@ should offer the way back to their own pages instead.
 
 Frappe checks the X-Frappe-CSRF-Token header of a POST only when the session has a token
 (frappe.auth.HTTPRequest.validate_csrf_token), and it makes one only when the desk (/app) is opened:
-a portal customer's session had none, so their POSTs were not checked at all. Every session gets its
-token when it is created (on_session_creation), and a session made before this change gets it on the
-next page it renders (update_website_context); the pages carry it as frappe.csrf_token, which the
-portal's scripts send.
+a portal customer's session had none, so their POSTs were not checked at all. A website user's
+session now gets its token on the first page it renders (update_website_context) — the page after
+login, as the login page sends the user on — exactly as a desk session gets it from /app; the pages
+carry it as frappe.csrf_token, which the portal's scripts send. (Not at login itself: Frappe checks
+the token in the login request right after creating the session.)
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ def home_of_user() -> str:
 	return "/" + get_home_page()
 
 
-def ensure_csrf_token(login_manager=None) -> None:
-	"""on_session_creation (and every page a logged-in user opens): the session's CSRF token."""
+def ensure_csrf_token() -> None:
+	"""A logged-in website user's session gets its CSRF token (desk sessions get theirs from /app)."""
 	if frappe.session.user == "Guest" or not getattr(frappe.local, "session_obj", None):
+		return
+	if frappe.get_cached_value("User", frappe.session.user, "user_type") == "System User":
 		return
 	from frappe.sessions import get_csrf_token
 
@@ -39,7 +42,8 @@ def ensure_csrf_token(login_manager=None) -> None:
 
 
 def portal_page_context(context) -> None:
-	"""update_website_context: every page of a logged-in user carries the session's CSRF token."""
+	"""update_website_context: every page of a logged-in website user carries the session's CSRF token;
+	the 403 page offers the way back."""
 	ensure_csrf_token()
 	not_permitted_way_back(context)
 

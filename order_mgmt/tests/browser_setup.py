@@ -5,7 +5,7 @@
 Commits what it makes on the test site and writes what the tests need (users, passwords, customers,
 items, orders) as JSON to `path`. Safe to re-run: users, customers, items and prices have fixed names
 and are reused (their passwords and roles are set again); the orders a run acts on (one to cancel
-from the portal, one for a reviewer) are made anew on every run, with a unique PO reference.
+from the portal, one for a reviewer, one delivered and invoiced) are made anew on every run.
 """
 
 from __future__ import annotations
@@ -87,6 +87,7 @@ def build() -> dict:
 		"other_order": other_customers_order(other_customer, tea),
 		"order_to_cancel": portal_order(CUSTOMER_USER, tea, qty=2),
 		"held_order": held_order(desk_customer, cheap, clerk),
+		**delivered_and_invoiced(customer),
 	}
 
 
@@ -195,3 +196,13 @@ def held_order(customer: str, item: str, clerk: str) -> str:
 	if order.workflow_state != "Pending Sales Review":
 		frappe.throw(f"{order.name} is {order.workflow_state}, not Pending Sales Review")
 	return order.name
+
+
+def delivered_and_invoiced(customer: str) -> dict:
+	"""An order of the portal customer through its life (test_portal_documents.lifecycle_order: reviewed,
+	picked, shipped, delivered, invoiced): its timeline has every step, it takes feedback once and its
+	invoice has a PDF."""
+	from order_mgmt.tests.test_portal_documents import lifecycle_order
+
+	done = lifecycle_order(customer, qty=2)
+	return {"delivered_order": done.order.name, "invoice": done.invoice, "delivered_item": done.item}

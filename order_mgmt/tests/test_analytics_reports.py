@@ -158,6 +158,26 @@ class TestDeliveryPerformance(FrappeTestCase):
 		group = frappe.db.get_value("Customer", self.customer, "customer_group")
 		result = run_report("Delivery Performance", manager(), customer=self.customer, customer_group=group)
 		self.assertEqual(rows(result)[-1]["orders"], 4)
+		territory = frappe.db.get_value("Customer", self.customer, "territory")
+		result = run_report("Delivery Performance", manager(), customer=self.customer, territory=territory)
+		self.assertEqual(rows(result)[-1]["orders"], 4)
+		if not frappe.db.exists("Item Group", "OMT Analytics Empty Group"):
+			frappe.get_doc(
+				{
+					"doctype": "Item Group",
+					"item_group_name": "OMT Analytics Empty Group",
+					"parent_item_group": "All Item Groups",
+				}
+			).insert()
+		for report in ("Delivery Performance", "Review Performance", "Order Cycle Time", "Order Accuracy"):
+			result = run_report(
+				report, manager(), customer=self.customer, item_group="OMT Analytics Empty Group"
+			)
+			self.assertEqual(rows(result), [], report)
+		result = run_report(
+			"Review Performance", manager(), customer=self.customer, item_group="All Item Groups"
+		)
+		self.assertEqual(rows(result)[-1]["orders"], 4)
 
 	def test_a_clerk_is_refused(self):
 		with self.assertRaises(frappe.PermissionError):

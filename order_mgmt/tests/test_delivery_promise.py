@@ -251,3 +251,33 @@ class TestPromisePerformanceReport(PromiseTestCase):
 		self.assertEqual(total_row["promises"], 1)
 		self.assertIn("within", message)
 		self.assertTrue(chart)
+
+
+class TestRepromiseNotices(PromiseTestCase):
+	def test_owner_and_customer_are_told_in_their_own_language(self):
+		for account in frappe.get_all("Email Account", pluck="name"):
+			frappe.db.set_value("Email Account", account, {"default_outgoing": 0, "enable_outgoing": 0})
+		frappe.local.outgoing_email_account = {}
+		self.addCleanup(setattr, frappe.local, "outgoing_email_account", {})
+		customer = make_customer(email_id="promise-buyer@example.com", language="zh")
+		item = make_item(stock_qty=0)
+		po = make_purchase_order(item, 10, add_days(nowdate(), 4))
+		order = make_order(customer, [{"item_code": item, "qty": 6}], submit=True)
+		frappe.db.set_value("User", clerk(), "language", "en")
+		po.reload()
+		po.items[0].schedule_date = add_days(nowdate(), 15)
+		po.save()
+		frappe.db.after_commit.reset()
+		repromise_pairs([(item, warehouse())], source_doctype="Purchase Order", source_name=po.name)
+
+		subjects = frappe.get_all(
+			"Notification Log", filters={"document_name": order.name, "for_user": clerk()}, pluck="subject"
+		)
+		self.assertTrue(any("moved from" in s and po.name in s for s in subjects), subjects)
+		comments = frappe.get_all(
+			"Comment", filters={"reference_name": order.name, "comment_type": "Comment"}, pluck="content"
+		)
+		# No outgoing account on a test site: the customer's (unsent) email is noted in Chinese.
+		self.assertTrue(
+			any("未向 promise-buyer@example.com 发送交货日期邮件" in c for c in comments), comments
+		)

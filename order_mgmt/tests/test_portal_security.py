@@ -280,6 +280,7 @@ class TestPortalSecurityGrid(FrappeTestCase):
 		response = self.http.post("order_mgmt.portal.returns.create_return_request", data, token=self.token)
 		self.assertEqual(response.status_code, 200, response.get_data(as_text=True))
 		created = response.json["message"]["name"]
+		frappe.db.rollback()  # a fresh snapshot: the request committed on its own connection
 		self.assertEqual(frappe.db.get_value("Return Request", created, "customer"), self.mine.customer)
 		# the call submits the request as the app (acting as Administrator): the session keeps its token
 		for _attempt in range(2):

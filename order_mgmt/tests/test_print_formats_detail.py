@@ -45,9 +45,30 @@ class TestInvoicePrintDetail(FrappeTestCase):
 		families = re.findall(r"font-family:([^;}]*)", html)
 		ours = [f for f in families if "CJK SC" in f]
 		self.assertTrue(ours, families)
-		first = ours[0].split(",")[0].strip().strip("\"'")
-		self.assertIn(first, SC_FACES)
+		faces = [face.strip().strip("\"'") for face in ours[0].split(",")]
+		chinese = [face for face in faces if "CJK" in face or face in SC_FACES or "WenQuanYi" in face]
+		self.assertIn(chinese[0], SC_FACES)  # the first face with Chinese glyphs is a Simplified one
 		self.assertNotIn("CJK JP", " ".join(ours))
+
+	def test_the_pdf_embeds_the_simplified_chinese_face_and_keeps_latin_digits(self):
+		import subprocess
+		import tempfile
+
+		invoice = self.make_invoice()
+		with serving_site_assets():
+			pdf = frappe.get_print(
+				"Sales Invoice", invoice.name, print_format=invoice_tests.PRINT_FORMAT, as_pdf=True
+			)
+		with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+			handle.write(pdf)
+			handle.flush()
+			fonts = subprocess.run(["pdffonts", handle.name], capture_output=True, text=True).stdout
+		cjk = [line for line in fonts.splitlines() if "CJK" in line]
+		self.assertTrue(cjk, fonts)
+		self.assertTrue(all("CJKsc" in line or "CJK SC" in line for line in cjk), fonts)
+		text = invoice_tests.squash(invoice_tests.pdf_text(pdf))
+		self.assertIn(invoice.name, text)  # digits after Latin letters survive (PO-OMT-7788 too)
+		self.assertIn("PO-OMT-7788", text)
 
 	def test_payment_terms_are_named_and_paid_and_outstanding_are_shown(self):
 		invoice = self.make_invoice()

@@ -414,3 +414,28 @@ REST_CASES = [
 		names=("Row 1", "Rate"),
 	),
 ]
+
+
+class TestScanToAdd(FrappeAPITestCase):
+	"""Scan to add on the Customer Order form: the Scan Barcode field (a draft's, above the items) and
+	the lookup ERPNext's BarcodeScanner makes with it (erpnext.stock.utils.scan_barcode)."""
+
+	def test_the_form_has_a_barcode_field_and_erpnext_finds_the_item_of_a_barcode(self):
+		from erpnext.stock.utils import scan_barcode
+
+		field = frappe.get_meta("Customer Order").get_field("scan_barcode")
+		self.assertEqual((field.fieldtype, field.options, field.no_copy), ("Data", "Barcode", 1))
+		order_fields = [df.fieldname for df in frappe.get_meta("Customer Order").fields]
+		self.assertEqual(order_fields.index("scan_barcode") + 1, order_fields.index("items"))
+
+		item = make_item(rate=10, stock_qty=0, is_stock_item=0)
+		barcode = add_barcode(item)
+		found = scan_barcode(barcode)
+		self.assertEqual(found["item_code"], item)
+		self.assertEqual(scan_barcode("NO-SUCH-BARCODE"), {})
+
+		script = frappe.get_app_path(
+			"order_mgmt", "order_mgmt", "doctype", "customer_order", "customer_order.js"
+		)
+		with open(script) as handle:
+			self.assertIn("new erpnext.utils.BarcodeScanner(", handle.read())

@@ -104,7 +104,7 @@ def test_picking_a_customer_and_an_item_fills_the_row_taxes_and_totals_without_s
 		data["box"],
 	)
 	b.wait_js(
-		f"cur_frm.doc.items[0].item_code === {json.dumps(data['box'])} && cur_frm.doc.items[0].amount === 8"
+		f"cur_frm.doc.items[0].item_code === {json.dumps(data['box'])} && cur_frm.doc.items[0].rate === 8"
 	)
 	uoms = b.js(
 		"""const row = cur_frm.doc.items[0];

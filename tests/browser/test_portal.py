@@ -1,17 +1,36 @@
 """The customer portal in a real browser, as a portal customer uses it: log in, place an order at
 /my-orders/new, find it in /my-orders and on its page, order it again, cancel an order still in review,
-and fail to open another customer's order."""
+fail to open another customer's order, save a cart as a template and order from it, follow a delivered
+order's timeline, download its invoice as PDF and leave feedback on it."""
 
 from __future__ import annotations
 
 from uuid import uuid4
 
 import pytest
+from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 
 
 def unique(prefix: str) -> str:
 	return f"{prefix}-{uuid4().hex[:8].upper()}"
+
+
+def add_to_cart(b, data, qty: int) -> str:
+	"""On /my-orders/new: search the tea by its name, add it, set the quantity; returns the line's selector
+	once the server has priced it."""
+	b.type("#portal-item-search", data["tea_name"][:14])
+	b.click(f".portal-item-result[data-item='{data['tea']}']")
+	line = f".portal-cart-line[data-item='{data['tea']}']"
+	b.wait_text(f"{line} .portal-line-rate", "100")  # priced by the server on its own
+	quantity = b.find(f"{line} input[name=qty]")
+	quantity.send_keys(Keys.CONTROL, "a")  # not clear(): WebDriver's clear fires the change event
+	quantity.send_keys(str(qty))
+	b.click("#portal-customer-po")  # leaving the quantity reprices the cart (its change event)
+	b.wait_text(f"{line} .portal-line-amount", f"{qty * 100}")
+	b.wait_text(".portal-net-total", f"{qty * 100}")
+	return line
 
 
 @pytest.fixture(scope="module")
@@ -21,16 +40,7 @@ def placed(b, data) -> dict:
 	b.go("/my-orders")
 	b.click(".portal-new-order")
 	b.wait_js("location.pathname === '/my-orders/new'")
-	b.type("#portal-item-search", data["tea_name"][:14])
-	b.click(f".portal-item-result[data-item='{data['tea']}']")
-	line = f".portal-cart-line[data-item='{data['tea']}']"
-	b.wait_text(f"{line} .portal-line-rate", "100")  # priced by the server on its own
-	qty = b.find(f"{line} input[name=qty]")
-	qty.send_keys(Keys.CONTROL, "a")  # not clear(): WebDriver's clear fires the change event
-	qty.send_keys("3")
-	b.click("#portal-customer-po")  # leaving the quantity reprices the cart (its change event)
-	b.wait_text(f"{line} .portal-line-amount", "300")
-	b.wait_text(".portal-net-total", "300")
+	add_to_cart(b, data, 3)
 	po = unique("BROWSER-PO")
 	b.type("#portal-customer-po", po)
 	b.type("#portal-order-notes", "Placed by the browser test")
@@ -97,3 +107,69 @@ def test_another_customers_order_cannot_be_opened(b, data):
 	assert not b.all(".portal-order-items")
 	assert data["other_customer"] not in page
 	b.screenshot("other-customers-order")
+
+
+def test_a_cart_saved_as_a_template_is_ordered_again_from_the_templates_page(b, data):
+	b.login(data["customer_user"], data["password"])
+	b.go("/my-orders/new")
+	add_to_cart(b, data, 2)
+	name = unique("Browser weekly tea")
+	b.type("#template-name", name)
+	b.click("#save-template")
+	b.wait_text("#template-message", name)
+	assert "text-success" in b.find("#template-message").get_attribute("class")
+
+	b.go("/my-orders/templates")
+	row = b.wait(
+		lambda d: next(
+			(r for r in d.find_elements(By.CSS_SELECTOR, "tr.portal-template") if name in r.text),
+			None,
+		),
+		message=f"template {name} listed",
+	)
+	row.find_element(By.CSS_SELECTOR, ".portal-template-order").click()
+	b.wait_js("location.pathname === '/my-orders/new' && location.search.includes('template=')")
+	b.find("#template-source")
+	line = f".portal-cart-line[data-item='{data['tea']}']"
+	assert b.find(f"{line} input[name=qty]").get_attribute("value") in ("2", "2.0")
+	b.wait_text(f"{line} .portal-line-amount", "200")  # at today's prices
+	assert len(b.all(".portal-cart-line")) == 1
+
+
+def test_a_delivered_orders_page_shows_its_timeline_and_its_invoice_as_pdf(b, data):
+	b.login(data["customer_user"], data["password"])
+	b.go(f"/my-orders/{data['delivered_order']}")
+	b.find("#order-timeline")
+	kinds = [e.get_attribute("data-kind") for e in b.all("#order-timeline .portal-timeline-event")]
+	for kind in ("submitted", "approved", "picked", "shipped", "invoiced"):
+		assert kind in kinds, kinds
+	assert "OMT-TRACK-4711" in b.text("#order-timeline")  # the tracking number of the shipment
+	b.js("document.getElementById('order-timeline').scrollIntoView()")
+	b.screenshot("order-timeline")
+
+	link = b.find(f"#order-documents tr[data-name='{data['invoice']}'] .invoice-pdf-link")
+	href = link.get_attribute("href")
+	pdf = b.driver.execute_async_script(
+		"""const done = arguments[arguments.length - 1];
+		fetch(arguments[0], {credentials: "same-origin"})
+			.then(async (r) => done({status: r.status, type: r.headers.get("Content-Type"),
+				head: new TextDecoder().decode((await r.arrayBuffer()).slice(0, 5))}))
+			.catch((e) => done({error: String(e)}));""",
+		href,
+	)
+	assert pdf.get("status") == 200 and "pdf" in (pdf.get("type") or ""), pdf
+	assert pdf["head"] == "%PDF-", pdf
+
+
+def test_a_customer_leaves_feedback_on_a_delivered_order_once(b, data):
+	b.login(data["customer_user"], data["password"])
+	name = data["delivered_order"]
+	b.go(f"/my-orders/{name}")
+	Select(b.find("#feedback-rating")).select_by_value("4")
+	b.type("#feedback-comment", "Quick delivery, well packed")
+	b.click("#feedback-submit")
+	b.find("#feedback-thanks")
+	b.go(f"/my-orders/{name}")
+	assert b.find("#order-feedback").get_attribute("data-rating") == "4"
+	assert "well packed" in b.text("#feedback-comment-text")
+	assert not b.all("#feedback-form")  # once

@@ -31,7 +31,7 @@ function download_template(file_type) {
 }
 
 function call(frm, method) {
-	frm.save().then(() =>
+	(frm.is_dirty() ? frm.save() : Promise.resolve()).then(() =>
 		frappe
 			.call({ method: `${IMPORT_METHOD}.${method}`, args: { name: frm.doc.name }, freeze: true })
 			.then((r) => {
