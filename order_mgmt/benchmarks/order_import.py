@@ -132,3 +132,53 @@ def run(orders: int = 100, lines: int = 5, qty: float = 1) -> dict:
 	}
 	print(frappe.as_json(result))
 	return result
+
+
+# --- a worker killed mid-import (scripts: see the README's "Import orders") ----------------------------
+
+
+def prepare(orders: int = 60, lines: int = 5) -> str:
+	"""An import of `orders` orders ready to run; its name (printed)."""
+	items = [make_item(rate=10, stock_qty=orders + 10) for _line in range(lines)]
+	customer = make_customer()
+	doc = frappe.get_doc(
+		{
+			"doctype": "Customer Order Import",
+			"company": company(),
+			"import_file": attach(app_rows(customer, items, orders, 1), f"{unique('kill')}.csv"),
+		}
+	).insert()
+	frappe.db.commit()
+	print(doc.name)
+	return doc.name
+
+
+def state(name: str) -> dict:
+	"""What an import left: its claimed references, the orders they name, and orders without a claim."""
+	keys = frappe.get_all(
+		"Order Intake Key", filters={"customer_order_import": name}, fields=["reference", "customer_order"]
+	)
+	orders = [key.customer_order for key in keys]
+	references = frappe.db.get_value(DOCTYPE_IMPORT, name, "total_orders")
+	customer_po = frappe.get_all(
+		"Customer Order", filters={"name": ("in", orders or [""])}, pluck="customer_po"
+	)
+	result = {
+		"claims": len(keys),
+		"claims_without_order": sum(1 for key in keys if not key.customer_order),
+		"orders": len(set(orders)),
+		"submitted": frappe.db.count("Customer Order", {"name": ("in", orders or [""]), "docstatus": 1}),
+		"duplicate_references": len(customer_po) - len(set(customer_po)),
+		"orders_in_file": references,
+		# a fresh customer per prepared import: every order of it must have its claim
+		"orders_of_the_customer": frappe.db.count(
+			"Customer Order", {"customer": frappe.db.get_value("Customer Order", orders[0], "customer")}
+		)
+		if orders
+		else 0,
+	}
+	print(frappe.as_json(result))
+	return result
+
+
+DOCTYPE_IMPORT = "Customer Order Import"

@@ -273,3 +273,27 @@ def _orders_of(doc) -> list[str]:
 	if not sales_orders:
 		return []
 	return frappe.get_all("Customer Order", filters={"sales_order": ("in", list(sales_orders))}, pluck="name")
+
+
+def open_risk(order: str) -> dict | None:
+	"""The order's open risk for its form (grade, reasons, who acts), if any."""
+	risk = frappe.db.get_value(
+		"Order Risk",
+		{"customer_order": order, "status": "Open"},
+		["grade", "reasons", "responsible", "promised_on", "assessed_on"],
+		as_dict=True,
+	)
+	return dict(risk) if risk else None
+
+
+@frappe.whitelist(methods=["POST"])
+def recheck_order(order: str) -> dict | None:
+	"""The form's "Re-check Delivery": re-promise the order's lines against supply now, then grade it."""
+	from order_mgmt.fulfilment.promising import repromise_pairs
+
+	frappe.has_permission("Customer Order", "write", order, throw=True)
+	doc = frappe.get_doc("Customer Order", order)
+	pairs = [(row.item_code, row.warehouse) for row in doc.items if row.warehouse]
+	repromise_pairs(pairs, reason=_("re-checked by {0}").format(frappe.utils.get_fullname()))
+	sweep([order])
+	return open_risk(order)

@@ -123,3 +123,45 @@ class TestOrderRiskSweep(FrappeTestCase):
 		doc.status = "Resolved"
 		with self.assertRaises(frappe.ValidationError):
 			doc.save()
+
+	def test_an_unpaid_prepaid_order_near_its_promise_goes_to_finance(self):
+		finance = reviewer("Finance")
+		order = make_order(
+			make_customer(),
+			[{"item_code": make_item(stock_qty=10), "qty": 2}],
+			submit=True,
+			delivery_date=add_days(nowdate(), 1),
+			payment_terms_template="Prepaid",
+		)
+		[risk] = sweep([order.name])
+		self.assertIn("payment_due", [r.code for r in risk.reasons])
+		self.assertIn(finance, {t.allocated_to for t in todos(order.name)})
+
+	def test_a_shortage_promised_after_the_requested_date_is_flagged_for_sales(self):
+		from order_mgmt.tests.utils import make_purchase_order
+
+		item = make_item(stock_qty=0)
+		make_purchase_order(item, 10, add_days(nowdate(), 20))
+		order = make_order(make_customer(), [{"item_code": item, "qty": 3}], submit=True)
+		[risk] = sweep([order.name])
+		self.assertIn("supply_slipped", [r.code for r in risk.reasons])
+		self.assertEqual(risk.grade, "High")
+		self.assertIn("promised after the requested date", frappe.get_doc("Order Risk", order.name).reasons)
+
+	def test_the_form_shows_the_risk_and_a_user_who_may_edit_rechecks_it(self):
+		from order_mgmt.fulfilment.risk_sweep import recheck_order
+
+		order = make_order(
+			make_customer(),
+			[{"item_code": make_item(stock_qty=10), "qty": 2}],
+			submit=True,
+			delivery_date=add_days(nowdate(), 1),
+		)
+		sweep([order.name])
+		doc = frappe.get_doc("Customer Order", order.name)
+		doc.run_method("onload")
+		self.assertEqual(doc.get_onload().order_risk["grade"], "High")
+		with acting_as(role_user("no-orders", ["Purchase User"])), self.assertRaises(frappe.PermissionError):
+			recheck_order(order.name)
+		with acting_as("Administrator"):
+			self.assertEqual(recheck_order(order.name)["grade"], "High")

@@ -59,6 +59,7 @@ def cell_text(b, css: str) -> str:
 
 def test_picking_a_customer_and_an_item_fills_the_row_taxes_and_totals_without_saving(b, data):
 	b.login(data["clerk"], data["password"])
+	b.driver.get_log("browser")  # only this test's console messages below
 	open_new_order(b)
 
 	pick_link(b, ".frappe-control[data-fieldname='customer'] input", data["desk_customer"])
@@ -98,23 +99,26 @@ def test_picking_a_customer_and_an_item_fills_the_row_taxes_and_totals_without_s
 	assert b.js("return window.co_calls") <= 4, b.js("return window.co_calls")
 	assert b.js("return cur_frm.is_new()")  # still not saved
 
-	# the UOM list is the item's own
+	# a second item in a new row: the UOM list is the item's own, and a changed UOM reprices
 	b.js(
-		"frappe.model.set_value('Customer Order Item', cur_frm.doc.items[0].name, 'item_code', arguments[0])",
+		"""const row = cur_frm.add_child("items");
+		cur_frm.refresh_field("items");
+		frappe.model.set_value(row.doctype, row.name, "item_code", arguments[0]);""",
 		data["box"],
 	)
 	b.wait_js(
-		f"cur_frm.doc.items[0].item_code === {json.dumps(data['box'])} && cur_frm.doc.items[0].rate === 8"
+		f"cur_frm.doc.items[1].item_code === {json.dumps(data['box'])} && cur_frm.doc.items[1].rate === 8"
 	)
 	uoms = b.js(
-		"""const row = cur_frm.doc.items[0];
+		"""const row = cur_frm.doc.items[1];
 		const q = cur_frm.fields_dict.items.grid.get_field("uom").get_query(cur_frm.doc, row.doctype, row.name);
 		return frappe.call({method: "frappe.desk.search.search_link", type: "POST", async: false,
 			args: {doctype: "UOM", txt: "", query: q.query, filters: q.filters}}).responseJSON.message.map((r) => r.value);"""
 	)
 	assert sorted(uoms) == ["Box", "Nos"], uoms
-	b.js("frappe.model.set_value('Customer Order Item', cur_frm.doc.items[0].name, 'uom', 'Box')")
-	b.wait_js("cur_frm.doc.items[0].conversion_factor === 12 && cur_frm.doc.items[0].rate === 96")
+	b.js("frappe.model.set_value('Customer Order Item', cur_frm.doc.items[1].name, 'uom', 'Box')")
+	b.wait_js("cur_frm.doc.items[1].conversion_factor === 12 && cur_frm.doc.items[1].rate === 96")
+	b.wait_js("cur_frm.doc.net_total === 276 && cur_frm.is_new()")  # 2 x 90 + 96, still not saved
 	errors = [
 		entry["message"]
 		for entry in b.driver.get_log("browser")

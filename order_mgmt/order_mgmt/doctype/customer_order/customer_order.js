@@ -61,6 +61,7 @@ frappe.ui.form.on("Customer Order", {
 		co_show_status_intro(frm);
 		co_show_shipments(frm);
 		co_show_stock_check(frm);
+		co_show_risk(frm);
 
 		if (frm.doc.sales_order) {
 			frm.add_custom_button(
@@ -1041,3 +1042,27 @@ frappe.ui.form.on("Customer Order", {
 		new erpnext.utils.BarcodeScanner({ frm, items_table_name: "items" }).process_scan();
 	},
 });
+
+// --- At risk (fulfilment/risk_sweep.py): why the promise may be missed, who acts, re-check -------
+
+function co_show_risk(frm) {
+	const risk = frm.doc.__onload && frm.doc.__onload.order_risk;
+	if (!risk) return;
+	const esc = frappe.utils.escape_html;
+	const colour = { High: "red", Medium: "orange", Low: "yellow" }[risk.grade] || "orange";
+	const reasons = (risk.reasons || "").split("\n").filter(Boolean);
+	frm.dashboard.add_comment(
+		`<div class="co-order-risk"><b>${esc(__("At risk ({0})", [__(risk.grade)]))}</b>: ${reasons
+			.map(esc)
+			.join("; ")} <span class="text-muted">— ${esc(__("Responsible: {0}", [risk.responsible || ""]))}</span></div>`,
+		colour,
+		true
+	);
+	if (frm.perm[0] && frm.perm[0].write) {
+		frm.add_custom_button(__("Re-check Delivery"), () =>
+			frappe
+				.xcall("order_mgmt.fulfilment.risk_sweep.recheck_order", { order: frm.doc.name })
+				.then(() => frm.reload_doc())
+		);
+	}
+}

@@ -215,6 +215,10 @@ class CustomerOrder(intake.CheckedAtTheBoundary, Document):
 		from order_mgmt.fulfilment.shipping import shipments_of_order
 
 		self.set_onload("shipments", shipments_of_order(self.sales_order))
+		if self.docstatus == 1:
+			from order_mgmt.fulfilment.risk_sweep import open_risk
+
+			self.set_onload("order_risk", open_risk(self.name))
 		if self.docstatus == 1 and self.sales_order:
 			from order_mgmt.accounting.invoicing import can_invoice
 
