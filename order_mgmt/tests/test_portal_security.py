@@ -290,6 +290,29 @@ class TestPortalSecurityGrid(FrappeTestCase):
 		self.assertEqual(frappe.db.get_value("Customer Order", self.in_review.name, "docstatus"), 1)
 
 
+	def test_a_call_that_acts_as_the_app_keeps_the_customers_session(self):
+		"""create_return_request submits as Administrator (acting_as): Frappe's set_user blanks the web
+		session's id and data, which the session's periodic save would then store."""
+		http = HttpSession()
+		http.login(self.user)
+		token = http.csrf_token()
+		sid = http.client.get_cookie("sid").value
+		frappe.cache.hdel("last_db_session_update", sid)  # this request's end saves the session
+		delivery = lifecycle_order(self.mine.customer, portal=False)
+		frappe.db.commit()
+		data = {
+			"customer_order": delivery.order.name,
+			"items": [portal_line(delivery, qty=1)],
+			"resolution_type": "Refund",
+		}
+		response = http.post("order_mgmt.portal.returns.create_return_request", data, token=token)
+		self.assertEqual(response.status_code, 200, response.get_data(as_text=True))
+		logged = http.get("/api/method/frappe.auth.get_logged_user")
+		self.assertEqual((logged.status_code, logged.json.get("message")), (200, self.user))
+		again = http.post("order_mgmt.portal.ordering.cancel_order", {"name": self.in_review.name})
+		self.assertEqual(again.status_code, 400, again.get_data(as_text=True))
+
+
 class TestWhatACustomerSeesFirst(PortalTestCase):
 	def setUp(self):
 		frappe.cache.hdel("home_page", self.user)
