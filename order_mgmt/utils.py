@@ -24,11 +24,16 @@ def acting_as(user: str):
 	saved = {
 		name: getattr(local, name, None) for name in ("new_doc_templates", "role_permissions", "user_perms")
 	}
+	# frappe.set_user also blanks the web session's id and data (CSRF token, expiry) in place: a request
+	# whose end saves the session (every few minutes) would store them blank and log the user out.
+	session = local.session
+	session_id, session_data = session.get("sid"), session.get("data")
 	frappe.set_user(user)
 	try:
 		yield
 	finally:
 		frappe.set_user(previous)
+		session.sid, session.data = session_id, session_data
 		for name, value in saved.items():
 			if value is not None:
 				setattr(local, name, value)

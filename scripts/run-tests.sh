@@ -154,20 +154,28 @@ free_port() {
 
 server_pid=""
 stop_server() {
-	if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-		kill -- -"$server_pid" 2>/dev/null || kill "$server_pid" 2>/dev/null
-		for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-		kill -9 -- -"$server_pid" 2>/dev/null || true
-	fi
+	[ -n "$server_pid" ] || return 0
+	kill -- -"$server_pid" 2>/dev/null || kill "$server_pid" 2>/dev/null
+	for _ in $(seq 1 50); do
+		case "$(ps -o stat= -p "$server_pid" 2>/dev/null)" in "" | Z*) break ;; esac
+		sleep 0.1
+	done
+	kill -9 -- -"$server_pid" 2>/dev/null || true
+	wait "$server_pid" 2>/dev/null || true
 	server_pid=""
 }
 
 # Start `bench --site $TEST_SITE serve` (it serves that site whatever the Host header) on a free port,
-# in its own process group so that stop_server ends it and its children; wait until it answers.
-start_server() {
+# in its own process group so that stop_server ends it and its children.
+launch_server() {
 	local port="$1" log="$2"
 	(cd "$BENCH_DIR" && exec setsid bench --site "$TEST_SITE" serve --port "$port" --noreload) >"$log" 2>&1 &
 	server_pid=$!
+}
+
+# Wait until the server answers (or has died).
+wait_for_server() {
+	local port="$1"
 	"$PY" - "$port" "$TEST_SITE" "$server_pid" <<'EOF'
 import os, sys, time, urllib.request
 port, site, pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -181,7 +189,9 @@ while time.time() < deadline:
 	except OSError:
 		pass
 	try:
-		os.kill(pid, 0)
+		with open(f"/proc/{pid}/stat") as stat:
+			if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+				sys.exit("bench serve exited")
 	except OSError:
 		sys.exit("bench serve exited")
 	time.sleep(0.3)
@@ -213,22 +223,28 @@ else
 		"$PY" -m pip install -q selenium
 	artifacts="${BROWSER_ARTIFACTS:-$(mktemp -d "${TMPDIR:-/tmp}/order_mgmt-browser.XXXXXX")}"
 	mkdir -p "$artifacts"
-	rm -rf "$artifacts/failures"
+	rm -rf "$artifacts/failures" "$artifacts/pytest.log"
 	trap stop_server EXIT
 	trap 'stop_server; exit 130' INT TERM
 	port="$(free_port)"
+	launch_server "$port" "$artifacts/server.log"  # it boots while the data is made
 	if ! (cd "$BENCH_DIR" && bench --site "$TEST_SITE" execute order_mgmt.tests.browser_setup.prepare \
 		--kwargs "{\"path\": \"$artifacts/data.json\"}" >"$artifacts/setup.log" 2>&1); then
 		cat "$artifacts/setup.log" >&2
 		echo "The browser tests' data could not be made (order_mgmt.tests.browser_setup.prepare)" >&2
 		browser_rc=1
-	elif ! start_server "$port" "$artifacts/server.log"; then
+	fi
+	if ! wait_for_server "$port"; then
 		tail -n 40 "$artifacts/server.log" >&2
 		browser_rc=1
-	else
+	fi
+	if [ $browser_rc = 0 ]; then
 		blog="$artifacts/pytest.log"
-		(cd "$APP_SRC" && BROWSER_BASE_URL="http://$TEST_SITE:$port" BROWSER_DATA="$artifacts/data.json" \
-			BROWSER_ARTIFACTS="$artifacts" "$PY" -m pytest -p no:cacheprovider -o addopts="" -q -rfE \
+		# http://localhost, not the site's name: bench serve answers for $TEST_SITE whatever the Host,
+		# and the pages' absolute links (wkhtmltopdf fetches the invoice PDF's styles through them) need
+		# a name the system resolves, which *.localhost is not everywhere.
+		(cd "$APP_SRC" && BROWSER_BASE_URL="http://localhost:$port" BROWSER_DATA="$artifacts/data.json" \
+			BROWSER_ARTIFACTS="$artifacts" "$PY" -m pytest -p no:cacheprovider -o addopts="" -q -rfE --tb=short \
 			tests/browser) 2>&1 | tee "$blog"
 		browser_rc=${PIPESTATUS[0]}
 		[ "$browser_rc" = 5 ] && { echo "pytest collected no browser test: that is a failure here" >&2; browser_rc=1; }

@@ -26,14 +26,26 @@ import frappe
 COMPANY = "OMT Analytics Benchmark Co"
 
 
-def run(orders: int = 100000, repeat: int = 3) -> dict:
+def run(orders: int = 100000, repeat: int = 3, profile: str | None = None) -> dict:
+	"""`profile`: a case name (see time_reports) to run once under cProfile and print, instead of
+	timing every case."""
 	frappe.db.rollback()
 	try:
 		start = time.perf_counter()
 		generate(orders)
 		generate_fulfilment(orders)
 		result = {"orders": orders, "generate_s": round(time.perf_counter() - start, 1)}
-		result.update(time_reports(repeat))
+		if profile:
+			import cProfile
+			import pstats
+
+			profiler = cProfile.Profile()
+			profiler.enable()
+			time_reports(1, only=profile)
+			profiler.disable()
+			pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+		else:
+			result.update(time_reports(repeat))
 	finally:
 		frappe.db.rollback()
 	assert not frappe.db.exists("Customer Order", {"company": COMPANY}), "the benchmark's orders were kept"
@@ -128,7 +140,7 @@ def generate(orders: int) -> None:
 	)
 
 
-def time_reports(repeat: int) -> dict:
+def time_reports(repeat: int, only: str | None = None) -> dict:
 	from order_mgmt.order_mgmt.report.delivery_performance import delivery_performance
 	from order_mgmt.order_mgmt.report.order_accuracy import order_accuracy
 	from order_mgmt.order_mgmt.report.order_cycle_time import order_cycle_time
@@ -155,12 +167,16 @@ def time_reports(repeat: int) -> dict:
 	}
 	result = {}
 	for case, (module, extra) in cases.items():
+		if only and case != only:
+			continue
 		times = []
 		for _attempt in range(repeat):
 			start = time.perf_counter()
 			module.execute({**filters, **extra})
 			times.append(time.perf_counter() - start)
 		result[case] = round(statistics.median(times), 2)
+	if only:
+		return result
 	from order_mgmt.analytics.policy_replay import replay_policy
 
 	draft = [{"name": "Draft", "condition": "Grand Total At Least", "stage": "Sales", "threshold": 5000}]

@@ -362,6 +362,7 @@ def held_order(data: Data, recorder: Recorder, key: str | None, po_no: str, appr
 			holder["result"] = take_action(order.name, "Approve", None, expected_state=order.workflow_state)
 
 	recorder.scenario = key
+	recorder.profiling = bool(key)
 	try:
 		phases = [
 			recorder.timed(insert),
@@ -370,6 +371,7 @@ def held_order(data: Data, recorder: Recorder, key: str | None, po_no: str, appr
 		]
 	finally:
 		recorder.scenario = None
+		recorder.profiling = False
 	recorder.record(key, phases)
 	name = holder["order"].name
 	recorder.created_doc("Customer Order", name)

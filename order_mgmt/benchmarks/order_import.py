@@ -67,7 +67,8 @@ def app_rows(customer: str, items: list[str], orders: int, qty: float) -> list[l
 def run(orders: int = 100, lines: int = 5, qty: float = 1) -> dict:
 	frappe.flags.mute_emails = True
 	stock = 2 * orders * qty + 10  # both imports' orders in stock: the app's are not held as short
-	items = [make_item(rate=10, stock_qty=stock) for _line in range(lines)]
+	# priced above their valuation (the "Priced below cost" rule would send every order to review)
+	items = [make_item(rate=10, valuation_rate=5, stock_qty=stock) for _line in range(lines)]
 	customer = make_customer()
 	frappe.db.commit()
 
@@ -139,7 +140,7 @@ def run(orders: int = 100, lines: int = 5, qty: float = 1) -> dict:
 
 def prepare(orders: int = 60, lines: int = 5) -> str:
 	"""An import of `orders` orders ready to run; its name (printed)."""
-	items = [make_item(rate=10, stock_qty=orders + 10) for _line in range(lines)]
+	items = [make_item(rate=10, valuation_rate=5, stock_qty=orders + 10) for _line in range(lines)]
 	customer = make_customer()
 	doc = frappe.get_doc(
 		{

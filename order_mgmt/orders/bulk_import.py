@@ -36,6 +36,8 @@ DOCTYPE = "Customer Order Import"
 SYNC_PREVIEW_ORDERS = 50
 """Previews of up to this many orders run at once; larger ones run on RQ like the import."""
 PROGRESS_EVERY = 5
+BUSY_RETRIES = 2
+"""How often an order undone by a deadlock or lock wait timeout is tried again before it is reported."""
 FILE_TYPES = (".csv", ".xlsx")
 
 
@@ -168,11 +170,19 @@ def process_group(group: Group, company: str, import_name: str, dry_run: bool) -
 			result["outcome"], result["order"] = ("existing" if replayed else "created"), name
 	except Exception as error:
 		undo(savepoint)
-		if not isinstance(
+		if external_intake.is_busy(error) or isinstance(error, external_intake.DatabaseBusyError):
+			result["busy"] = True
+			errors = [
+				{
+					"row": None,
+					"field": None,
+					"message": _("The database was busy; run the import again to create this order"),
+				}
+			]
+		elif not isinstance(
 			error, frappe.ValidationError | frappe.PermissionError | frappe.DuplicateEntryError
 		):
-			if not isinstance(error, frappe.QueryDeadlockError | frappe.QueryTimeoutError):
-				frappe.log_error(title=_("Customer Order Import {0}").format(import_name))
+			frappe.log_error(title=_("Customer Order Import {0}").format(import_name))
 			errors = [{"row": None, "field": None, "message": _("Unexpected error: {0}").format(error)}]
 		else:
 			errors = external_intake.errors_of(error, seen, len(group.rows))
@@ -303,7 +313,11 @@ def _run(name: str, dry_run: bool) -> dict:
 				}
 			)
 		else:
-			results.append(process_group(group, doc.company, doc.name, dry_run))
+			for _attempt in range(BUSY_RETRIES + 1):  # a deadlock undid only this order: try it again
+				result = process_group(group, doc.company, doc.name, dry_run)
+				if not result.pop("busy", False):
+					break
+			results.append(result)
 			if not dry_run:
 				frappe.db.commit()  # each order on its own: a killed worker loses no committed order
 		if position % PROGRESS_EVERY == 0 or position == len(groups):

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import frappe
 from frappe import _
-from frappe.utils import now_datetime
+from frappe.utils import flt, now_datetime
 
 from order_mgmt import server_owned
 from order_mgmt.erpnext_bridge.sales_order import cancel_sales_order as cancel_erpnext_sales_order
@@ -23,6 +23,13 @@ REVIEW_CANCELLED = "Cancelled"
 
 class CancellationError(frappe.ValidationError):
 	pass
+
+
+class CancellationApprovalError(CancellationError):
+	"""An approved order at or above the setting's value is cancelled only by an Order Manager."""
+
+
+MANAGER_ROLES = {"Order Manager", "System Manager"}
 
 
 def validate_cancellation(order: CustomerOrder) -> None:
@@ -57,6 +64,37 @@ def validate_cancellation(order: CustomerOrder) -> None:
 			CancellationError,
 			title=_("Cannot Cancel"),
 		)
+	check_cancellation_authority(order)
+
+
+def check_cancellation_authority(order: CustomerOrder) -> None:
+	"""The seeds: important cancellations need a supervisor. An approved order whose grand total is at least
+	*Cancellations needing an Order Manager from* is cancelled by an Order Manager (their cancellation is
+	their approval, noted on the order); below it, whoever may cancel it."""
+	if not order.sales_order:
+		return
+	threshold = flt(
+		frappe.db.get_single_value("Order Management Settings", "cancellation_approval_threshold")
+	)
+	total = flt(order.base_grand_total)
+	if threshold <= 0 or total < threshold:
+		return
+	user = frappe.session.user
+	if MANAGER_ROLES & set(frappe.get_roles(user)):
+		order.add_comment(
+			"Info",
+			_("Cancellation of {0} (grand total {1}, at least {2}) approved by {3}").format(
+				order.name, total, threshold, user
+			),
+		)
+		return
+	frappe.throw(
+		_(
+			"Cancelling {0} (grand total {1}, at least {2}) takes an Order Manager: ask one to cancel it"
+		).format(order.name, total, threshold),
+		CancellationApprovalError,
+		title=_("Approval Required"),
+	)
 
 
 OTHER_REASON = "Other"

@@ -91,12 +91,15 @@ def build() -> dict:
 	}
 
 
-def ensure_item(code: str, name: str, **fields) -> str:
-	from order_mgmt.tests.utils import make_item
+def ensure_item(code: str, name: str, rate: float, **fields) -> str:
+	"""The item, and its standard selling price (ERPNext's before_tests, run by every integration run,
+	deletes every Item Price)."""
+	from order_mgmt.tests.utils import PRICE_LIST, make_item
 
-	if frappe.db.exists("Item", code):
-		return code
-	return make_item(item_code=code, item_name=name, **fields)
+	if not frappe.db.exists("Item", code):
+		return make_item(item_code=code, item_name=name, rate=rate, **fields)
+	ensure_price_list(PRICE_LIST, {code: rate})
+	return code
 
 
 def ensure_price_list(name: str, rates: dict[str, float]) -> str:

@@ -22,7 +22,8 @@ PRINT_FORMAT = "Order Invoice"
 def squash(text: str) -> str:
 	"""pdftotext breaks lines and spaces CJK text as it likes, and maps some Noto CJK glyphs to
 	Kangxi radicals (⾓ for 角, ⽇ for 日): compare NFKC-normalised, without any whitespace."""
-	return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+	# Noto Sans CJK SC shares the glyph of 角 with the radical ⻆ (U+2EC6), which NFKC keeps.
+	return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).replace("\u2ec6", "角")
 
 
 def pdf_text(pdf: bytes, layout: bool = False) -> str:

@@ -12,7 +12,7 @@ from order_mgmt.erpnext_bridge.sales_order_update import PickListOpenError
 from order_mgmt.erpnext_bridge.stock_reservation import refresh_bins, reserved_qty_by_line
 from order_mgmt.fulfilment.picking import create_pick_list
 from order_mgmt.orders import change_request
-from order_mgmt.orders.cancellation import CancellationError, cancel_order
+from order_mgmt.orders.cancellation import CancellationApprovalError, CancellationError, cancel_order
 from order_mgmt.orders.change_request import ChangeFourEyesError, ChangeRefusedError, ChangeRequestError
 from order_mgmt.tests.utils import (
 	acting_as,
@@ -21,6 +21,7 @@ from order_mgmt.tests.utils import (
 	make_item,
 	make_order,
 	make_tax_template,
+	manager,
 	reviewer,
 	run_concurrently,
 	warehouse,
@@ -478,3 +479,41 @@ class TestPortalChangeRequest(FrappeTestCase):
 				order.name, "mine now", json.dumps([{"order_item": order.items[0].name, "qty": 9}])
 			)
 		self.assertEqual(so_lines(order)[0][1], 2)
+
+
+class TestCancellationApproval(FrappeTestCase):
+	def setUp(self):
+		previous = frappe.db.get_single_value("Order Management Settings", "cancellation_approval_threshold")
+		frappe.db.set_single_value("Order Management Settings", "cancellation_approval_threshold", 150)
+		self.addCleanup(
+			frappe.db.set_single_value,
+			"Order Management Settings",
+			"cancellation_approval_threshold",
+			previous or 0,
+		)
+
+	def test_a_large_approved_order_is_cancelled_by_an_order_manager_only(self):
+		order = approved_order([{"item_code": make_item(rate=100, stock_qty=10), "qty": 2}])
+		with acting_as(clerk()), self.assertRaises(CancellationApprovalError) as caught:
+			cancel_order(order.name, "Customer Changed Mind")
+		self.assertIn("Order Manager", str(caught.exception))
+		self.assertEqual(frappe.db.get_value("Customer Order", order.name, "docstatus"), 1)
+		with acting_as(manager()):
+			cancel_order(order.name, "Customer Changed Mind")
+		self.assertEqual(frappe.db.get_value("Customer Order", order.name, "docstatus"), 2)
+		self.assertTrue(
+			frappe.db.exists(
+				"Comment",
+				{
+					"reference_name": order.name,
+					"content": ("like", f"%approved by {manager()}%"),
+				},
+			)
+		)
+
+	def test_below_the_threshold_the_clerk_cancels(self):
+		order = approved_order([{"item_code": make_item(rate=100, stock_qty=10), "qty": 1}])
+		self.assertLess(order.base_grand_total, 150)
+		with acting_as(clerk()):
+			cancel_order(order.name, "Price")
+		self.assertEqual(frappe.db.get_value("Customer Order", order.name, "docstatus"), 2)

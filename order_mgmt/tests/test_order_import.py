@@ -93,6 +93,9 @@ class TestOrderImport(FrappeTestCase):
 			[f"{ref}-3", self.customer, "", date, self.item, "", 1, 10],
 		]
 
+	def orders_of_customers(self) -> int:
+		return frappe.db.count("Customer Order", {"customer": ("in", [self.customer, self.other_customer])})
+
 	def orders_of(self, ref: str) -> list[str]:
 		return frappe.get_all("Customer Order", filters={"customer_po": ("like", f"{ref}-%")}, pluck="name")
 
@@ -102,9 +105,9 @@ class TestOrderImport(FrappeTestCase):
 		rows.append(["", self.customer, "", "", self.item, "", 1, ""])
 		with acting_as(self.clerk):
 			name = make_import(rows)
-			before = count("Customer Order")
+			before = self.orders_of_customers()
 			summary = bulk_import.preview(name)
-		self.assertEqual(count("Customer Order"), before)
+		self.assertEqual(self.orders_of_customers(), before)
 		self.assertEqual(summary["orders"], 4)
 		self.assertEqual(len(summary["valid"]), 2)
 		refused = {order["reference"]: order["errors"] for order in summary["refused"]}
@@ -240,6 +243,28 @@ class TestOrderImport(FrappeTestCase):
 		self.assertEqual(frappe.db.get_value("Customer Order Import", name, "status"), "Completed")
 		self.assertEqual(len(self.orders_of(ref)), 2)
 
+	def test_an_order_undone_by_a_deadlock_is_tried_again(self):
+		ref, rows = self.rows()
+		place = external_intake.place
+		attempts = []
+
+		def deadlocked_once(body, **kwargs):
+			attempts.append(kwargs["reference"])
+			if kwargs["reference"] == f"{ref}-2" and attempts.count(f"{ref}-2") == 1:
+				raise frappe.QueryDeadlockError("Deadlock found when trying to get lock")
+			return place(body, **kwargs)
+
+		with acting_as(self.clerk):
+			name = make_import(rows[:4])
+			external_intake.place = deadlocked_once
+			try:
+				summary = bulk_import.run(name)
+			finally:
+				external_intake.place = place
+		self.assertEqual(sorted(r["reference"] for r in summary["created"]), [f"{ref}-1", f"{ref}-2"])
+		self.assertEqual(attempts.count(f"{ref}-2"), 2)
+		self.assertEqual(summary["refused"], [])
+
 	def test_import_status_and_results_are_the_servers(self):
 		with acting_as(self.clerk):
 			name = make_import(self.rows()[1])
@@ -277,7 +302,8 @@ class TestHostileInputThroughTheImport(FrappeTestCase):
 			values["line_delivery_date"] = line.get("delivery_date")
 			values["external_reference"] = f"{prefix}-{position}"
 			rows.append([cell(values.get(column)) for column in columns])
-		before = count("Customer Order")
+		customer_orders = {"customer": hostile.FIXTURES["@customer"]}
+		before = count("Customer Order", **customer_orders)
 		with acting_as(clerk()):
 			summary = bulk_import.run(make_import(rows))
 		outcome = {r["reference"]: r for r in summary["created"] + summary["refused"]}
@@ -300,7 +326,7 @@ class TestHostileInputThroughTheImport(FrappeTestCase):
 				except AssertionError as error:
 					failures.append(f"{case.name}: stored harmfully: {error}")
 		created = sum(1 for case in cases if not case.refused)
-		self.assertEqual(count("Customer Order"), before + created)
+		self.assertEqual(count("Customer Order", **customer_orders), before + created)
 		print(f"\nHostile corpus through the import: {len(cases)} cases, {len(cases) - len(failures)} passed")
 		self.assertGreaterEqual(len(cases), 30)
 		self.assertFalse(failures, "\n".join(failures))

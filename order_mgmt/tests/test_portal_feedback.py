@@ -9,7 +9,7 @@ from order_mgmt.order_mgmt.report.customer_satisfaction import customer_satisfac
 from order_mgmt.portal import feedback
 from order_mgmt.tests.test_portal import PortalTestCase
 from order_mgmt.tests.test_portal_ordering import PortalOrderingCase
-from order_mgmt.tests.utils import acting_as, manager
+from order_mgmt.tests.utils import acting_as, clerk, manager, order_doc
 
 
 class TestFeedback(PortalTestCase):
@@ -69,6 +69,23 @@ class TestFeedback(PortalTestCase):
 				pass  # Frappe's own "cannot change after submit" is as good
 		self.assertEqual(
 			frappe.db.get_value("Customer Order", name, ["feedback_rating", "feedback_comment"]), (0, None)
+		)
+		# a new order sent with feedback (frappe.client.insert, /api/resource): discarded
+		with acting_as(clerk()):
+			draft = frappe.client.insert(
+				order_doc(
+					delivery.customer,
+					[{"item_code": delivery.item, "qty": 1}],
+					feedback_rating=5,
+					feedback_comment="forged",
+					feedback_on="2026-01-01 00:00:00",
+				).as_dict()
+			)
+		self.assertEqual(
+			frappe.db.get_value(
+				"Customer Order", draft["name"], ["feedback_rating", "feedback_comment", "feedback_on"]
+			),
+			(0, None, None),
 		)
 		from order_mgmt.order_mgmt.doctype.customer_order.customer_order import CustomerOrder
 

@@ -101,3 +101,7 @@ class TestOrderList(PortalOrderingCase):
 		frappe.local.lang = "zh"
 		_response, html = self.render("/my-orders", self.user, q="NO-SUCH-ORDER-XYZ")
 		self.assertIn("没有符合筛选条件的订单", html)
+
+	def test_the_list_query_has_its_index(self):
+		"""customer, order_date, creation: one customer's orders newest first, read in index order."""
+		self.assertTrue(frappe.db.has_index("tabCustomer Order", "customer_order_date_creation"))

@@ -289,7 +289,6 @@ class TestPortalSecurityGrid(FrappeTestCase):
 		frappe.db.rollback()
 		self.assertEqual(frappe.db.get_value("Customer Order", self.in_review.name, "docstatus"), 1)
 
-
 	def test_a_call_that_acts_as_the_app_keeps_the_customers_session(self):
 		"""create_return_request submits as Administrator (acting_as): Frappe's set_user blanks the web
 		session's id and data, which the session's periodic save would then store."""

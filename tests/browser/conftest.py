@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -56,7 +56,9 @@ class Browser:
 
 	def wait(self, condition, timeout: float = WAIT, message: str = ""):
 		return WebDriverWait(
-			self.driver, timeout, ignored_exceptions=(StaleElementReferenceException,)
+			self.driver,
+			timeout,
+			ignored_exceptions=(StaleElementReferenceException, ElementClickInterceptedException),
 		).until(condition, message)
 
 	def find(self, css: str, timeout: float = WAIT):
@@ -70,9 +72,17 @@ class Browser:
 		return self.driver.find_elements(By.CSS_SELECTOR, css)
 
 	def click(self, css: str, timeout: float = WAIT) -> None:
-		element = self.wait(EC.element_to_be_clickable((By.CSS_SELECTOR, css)), timeout, f"{css} clickable")
-		self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-		element.click()
+		"""Click the element once it is clickable (found again if the page re-rendered it meanwhile)."""
+
+		def clicked(driver) -> bool:
+			element = EC.element_to_be_clickable((By.CSS_SELECTOR, css))(driver)
+			if not element:
+				return False
+			driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+			element.click()
+			return True
+
+		self.wait(clicked, timeout, f"{css} clicked")
 
 	def type(self, css: str, text: str) -> None:
 		element = self.find(css)

@@ -1,6 +1,9 @@
 """The desk's Customer Order form in a real browser: an Order Clerk picks a customer and an item and the
 row, taxes and totals fill without saving (live pricing, order_mgmt/orders/live_pricing.py and
-customer_order.js); a Sales Reviewer's Approve dialog repeats why the order is held."""
+customer_order.js: the customer's price list, a tax template, quantity, discount and UOM changes, the
+item's own UOMs, stock next to the line, a problem shown without a dialog, the saved totals equal to
+the live ones, the draft's review route); a Sales Reviewer's Approve dialog repeats why the order is
+held."""
 
 from __future__ import annotations
 
@@ -119,6 +122,27 @@ def test_picking_a_customer_and_an_item_fills_the_row_taxes_and_totals_without_s
 	b.js("frappe.model.set_value('Customer Order Item', cur_frm.doc.items[1].name, 'uom', 'Box')")
 	b.wait_js("cur_frm.doc.items[1].conversion_factor === 12 && cur_frm.doc.items[1].rate === 96")
 	b.wait_js("cur_frm.doc.net_total === 276 && cur_frm.is_new()")  # 2 x 90 + 96, still not saved
+	stock = b.js("return $(cur_frm.fields_dict.items.grid.wrapper).find('.co-line-stock').length")
+	assert stock, "the stock shows next to the items"
+
+	# a problem the save would refuse shows without a dialog, and goes once fixed
+	set_row = "frappe.model.set_value('Customer Order Item', cur_frm.doc.items[arguments[0]].name, arguments[1], arguments[2])"
+	b.js(set_row, 1, "qty", 0)
+	b.wait_js("$(cur_frm.wrapper).find('.co-pricing-message').text().includes('greater than zero')")
+	assert not b.js("return $('.modal.show').length")
+	b.js(set_row, 1, "qty", 1)
+	b.wait_js("!$(cur_frm.wrapper).find('.co-pricing-message').length && cur_frm.doc.items[1].amount === 96")
+
+	# a discount reprices; the saved order has the totals shown before saving, and its review route
+	b.js(set_row, 0, "discount_percentage", 10)
+	b.wait_js("cur_frm.doc.items[0].rate === 81 && cur_frm.doc.net_total === 258")
+	live = b.js("return [cur_frm.doc.net_total, cur_frm.doc.grand_total]")
+	b.js("cur_frm.save()")
+	b.wait_js("!cur_frm.is_new() && !cur_frm.is_dirty()", timeout=60, message="the order saved")
+	assert b.js("return [cur_frm.doc.net_total, cur_frm.doc.grand_total]") == live
+	b.wait_text(".co-route-preview", "Sales")
+	preview = b.text(".co-route-preview")
+	assert len(b.all(".co-route-preview")) == 1 and "valuation" not in preview, preview
 	errors = [
 		entry["message"]
 		for entry in b.driver.get_log("browser")

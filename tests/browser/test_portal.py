@@ -24,13 +24,18 @@ def add_to_cart(b, data, qty: int) -> str:
 	b.click(f".portal-item-result[data-item='{data['tea']}']")
 	line = f".portal-cart-line[data-item='{data['tea']}']"
 	b.wait_text(f"{line} .portal-line-rate", "100")  # priced by the server on its own
+	set_quantity(b, line, qty)
+	return line
+
+
+def set_quantity(b, line: str, qty: int) -> None:
+	"""Type a line's quantity and leave the field; the server reprices the cart (tea: 100 each)."""
 	quantity = b.find(f"{line} input[name=qty]")
 	quantity.send_keys(Keys.CONTROL, "a")  # not clear(): WebDriver's clear fires the change event
 	quantity.send_keys(str(qty))
 	b.click("#portal-customer-po")  # leaving the quantity reprices the cart (its change event)
 	b.wait_text(f"{line} .portal-line-amount", f"{qty * 100}")
 	b.wait_text(".portal-net-total", f"{qty * 100}")
-	return line
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +74,21 @@ def test_a_customer_places_an_order_and_finds_it_in_the_list_and_on_its_page(b, 
 	b.wait_js(f"location.pathname === '/my-orders/{placed['name']}'")
 	b.find(".portal-order-items")
 	b.screenshot("order-page")
+
+
+def test_the_order_list_finds_an_order_by_its_po_reference(b, data, placed):
+	b.login(data["customer_user"], data["password"])
+	b.go("/my-orders")
+	b.type("#filter-search", placed["po"])
+	b.click("#filter-apply")
+	b.wait_js(
+		"new URLSearchParams(location.search).get('q') === arguments[0]".replace(
+			"arguments[0]", repr(placed["po"])
+		)
+	)
+	rows = [row.get_attribute("data-name") for row in b.all("tr.portal-order")]
+	assert rows == [placed["name"]], rows
+	b.find("#filter-clear")
 
 
 def test_order_again_fills_a_new_cart_with_the_orders_lines_at_todays_prices(b, data, placed):
@@ -173,3 +193,23 @@ def test_a_customer_leaves_feedback_on_a_delivered_order_once(b, data):
 	assert b.find("#order-feedback").get_attribute("data-rating") == "4"
 	assert "well packed" in b.text("#feedback-comment-text")
 	assert not b.all("#feedback-form")  # once
+
+
+def test_a_customer_changes_an_order_still_in_review(b, data, placed):
+	b.login(data["customer_user"], data["password"])
+	b.go(f"/my-orders/{placed['name']}")
+	b.click("#change-order")
+	b.wait_js("location.pathname === '/my-orders/new' && location.search.includes('edit=')")
+	line = f".portal-cart-line[data-item='{data['tea']}']"
+	b.wait_text(f"{line} .portal-line-amount", "300")
+	set_quantity(b, line, 4)
+	b.click("#place-order")  # "Save Changes"
+	amended = b.wait_js(
+		"/^\\/my-orders\\/(?!new)[^/?]+$/.test(location.pathname) && decodeURIComponent(location.pathname.split('/')[2])",
+		message="the page of the changed order",
+	)
+	assert amended != placed["name"]  # an amendment, reviewed again; the original is cancelled
+	b.wait_text(".portal-order-items tbody", "4")
+	b.wait_text(".my-account-header .indicator-pill", "Review")
+	b.go(f"/my-orders/{placed['name']}")
+	b.wait_text(".my-account-header .indicator-pill", "Cancelled")

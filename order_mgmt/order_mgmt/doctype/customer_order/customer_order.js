@@ -437,7 +437,7 @@ function co_prompt_workflow_action(frm, action) {
 	};
 
 	const fields = [field];
-	const reasons = co_review_dialog_reasons_html(frm);
+	const reasons = action === "Cancel" ? "" : co_review_dialog_reasons_html(frm);
 	if (reasons) {
 		// The banner with the hold reasons is behind the dialog: repeat them where the decision is made.
 		fields.unshift({ fieldname: "reasons", fieldtype: "HTML", options: reasons });
