@@ -136,15 +136,22 @@ browser_skipped() {
 EOF
 }
 
+# The browser runs headless here: it prints the page it was given.
+chromium_runs() {
+	have chromium && have chromedriver &&
+		timeout 60 chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage \
+			--dump-dom about:blank 2>/dev/null | grep -q '<body>'
+}
+
 # Debian's chromium and chromium-driver (Ubuntu's are snap stubs that do not run in containers).
 ensure_chromium() {
-	if have chromium && have chromedriver; then return 0; fi
+	chromium_runs && return 0
 	if have apt-get && { [ "$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then
 		step "Installing chromium and chromium-driver"
 		$SUDO apt-get update -qq || true
 		DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver || true
 	fi
-	have chromium && have chromedriver
+	chromium_runs
 }
 
 # A port nothing listens on now.
@@ -213,8 +220,8 @@ if [ $browser_wanted = 0 ]; then
 		browser_skipped "BROWSER_TESTS=${BROWSER_TESTS}"
 	fi
 elif ! ensure_chromium; then
-	browser_skipped "chromium and chromium-driver are not installed and could not be installed
-!! (apt-get install chromium chromium-driver, as root or with sudo; Debian's packages)."
+	browser_skipped "chromium and chromium-driver are not installed, could not be installed, or do not
+!! run headless (apt-get install chromium chromium-driver, as root or with sudo: Debian's packages)."
 	[ "${REQUIRE_BROWSER:-0}" = 1 ] && browser_rc=1
 else
 	step "Browser tests on $TEST_SITE (headless $(chromium --version 2>/dev/null | head -1), bench serve)"

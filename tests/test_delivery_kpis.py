@@ -123,3 +123,16 @@ def test_shortage_rows_by_decision_undecided_last():
 		("Backorder", 2, 1, 18.0),
 		("Undecided", 1, 1, None),
 	]
+
+
+def test_counts_per_day_give_the_same_rows_as_the_lines():
+	from order_mgmt.analytics.delivery import day_counts, total_count_row, weekly_count_rows
+
+	lines, shortages = data()
+	days = day_counts(lines, TODAY)
+	assert [(d.day, d.orders, d.partial_shipments) for d in days] == [
+		(MONDAY, 2, 1),
+		(date(2026, 11, 9), 1, 0),
+	]
+	assert weekly_count_rows(days, shortages, TODAY) == weekly_rows(lines, shortages, TODAY)
+	assert total_count_row(days, shortages, TODAY) == total_row(lines, shortages, TODAY)

@@ -55,15 +55,12 @@ def on_time_delivery_rate(filters=None) -> dict:
 	"""The share of orders of the last 90 days delivered on time (the Delivery Performance report's
 	order on-time rate over that period)."""
 	from order_mgmt.analytics import delivery
-	from order_mgmt.order_mgmt.report.delivery_performance.delivery_performance import (
-		line_facts,
-		shortage_facts,
-	)
+	from order_mgmt.order_mgmt.report.delivery_performance.delivery_performance import day_counts
 
 	period = _last_90_days("Delivery Performance")
 	if not period:
 		return {"value": 0, "fieldtype": "Percent"}
-	total = delivery.total_row(line_facts(period), shortage_facts(period), getdate())
+	total = delivery.total_count_row(day_counts(period, getdate()), [], getdate())
 	return {"value": total["order_on_time_rate"], "fieldtype": "Percent"}
 
 

@@ -405,12 +405,22 @@ def _place_order(cart, request_key: str, customer: str | None = None) -> dict:
 	doc, problems = check_cart(customer, data)
 	if problems:
 		refuse(problems)
-	order = frappe.get_doc(doc)
-	order.flags.ignore_permissions = True  # after the customer check: the user has no desk permission
-	savepoint = "portal_place_order"
+	order = submit_cart_order(doc, request_key, "portal_place_order")
+	order.add_comment("Info", _("Placed through the customer portal by {0}").format(user))
+	return placed(order.name)
+
+
+def submit_cart_order(doc: dict, request_key: str, savepoint: str, before=None, amended_from=None):
+	"""Insert the cart's Customer Order and submit it into review, in one savepoint with `before` (the
+	cancellation of the order it amends) first: a refusal undoes all of it and is raised by row."""
 	frappe.db.savepoint(savepoint)
 	seen = len(frappe.local.message_log)
 	try:
+		if before:
+			before()
+		order = frappe.get_doc(doc)
+		order.amended_from = amended_from
+		order.flags.ignore_permissions = True  # after the customer check: the user has no desk permission
 		with server_owned.writing(order):
 			order.portal_request_key = request_key
 			order.insert()
@@ -422,8 +432,7 @@ def _place_order(cart, request_key: str, customer: str | None = None) -> dict:
 	except Exception:
 		frappe.db.rollback(save_point=savepoint)
 		raise
-	order.add_comment("Info", _("Placed through the customer portal by {0}").format(user))
-	return placed(order.name)
+	return order
 
 
 def order_of_request(customer: str, request_key: str) -> str | None:
@@ -470,20 +479,31 @@ def reorder_lines(order_name: str | None, user: str | None = None) -> frappe._di
 		fields=["item_code", "item_name", "qty", "uom", "stock_qty"],
 		order_by="idx",
 	)
+	factors = conversion_factors(list({row.item_code for row in rows}))
+
+	def quantity(row, item) -> float:
+		qty = flt(row.qty)
+		if row.uom != item.uom:
+			factor = factors.get((row.item_code, item.uom)) or (1 if item.uom == item.stock_uom else 0)
+			qty = flt(row.stock_qty) / factor if factor else qty
+		return flt(qty, 6)
+
+	lines, unavailable = cart_lines(rows, quantity)
+	return frappe._dict(order=order.name, lines=lines, unavailable=unavailable)
+
+
+def cart_lines(rows: list, quantity) -> tuple[list[frappe._dict], list[frappe._dict]]:
+	"""Saved lines (an order's, a template's) as cart lines: the items still sellable, each with
+	`quantity(row, item)` in its current sales UOM, and those that are not (code and name)."""
 	sellable = {row.item_code: row for row in sellable_items(item_codes=list({r.item_code for r in rows}))}
-	factors = conversion_factors(list(sellable))
 	lines, unavailable = [], []
 	for row in rows:
 		item = sellable.get(row.item_code)
 		if not item:
 			unavailable.append(frappe._dict(item_code=row.item_code, item_name=plain(row.item_name)))
 			continue
-		qty = flt(row.qty)
-		if row.uom != item.uom:
-			factor = factors.get((row.item_code, item.uom)) or (1 if item.uom == item.stock_uom else 0)
-			qty = flt(row.stock_qty) / factor if factor else qty
-		lines.append(frappe._dict(item, qty=flt(qty, 6)))
-	return frappe._dict(order=order.name, lines=lines, unavailable=unavailable)
+		lines.append(frappe._dict(item, qty=quantity(row, item)))
+	return lines, unavailable
 
 
 def convert_qty(item: frappe._dict, qty, uom: str | None) -> float:
@@ -706,30 +726,18 @@ def _change_order(name: str, cart, request_key: str) -> dict:
 	doc, problems = check_cart(customer, data)
 	if problems:
 		refuse(problems)
-	savepoint = "portal_change_order"
-	frappe.db.savepoint(savepoint)
-	seen = len(frappe.local.message_log)
-	try:
-		original = frappe.get_doc(DOCTYPE, order.name)
+	original = frappe.get_doc(DOCTYPE, order.name)
+
+	def cancel_original():
 		original.flags.ignore_permissions = True  # after the checks above: no desk permission
 		with server_owned.writing(original):
 			original.cancellation_reason = _("Changed by the customer in the portal")
 			original.workflow_state = review_workflow.CANCELLED
 			original.cancel()
-		amendment = frappe.get_doc(doc)
-		amendment.amended_from = original.name
-		amendment.flags.ignore_permissions = True
-		with server_owned.writing(amendment):
-			amendment.portal_request_key = request_key
-			amendment.insert()
-		with acting_as("Administrator"):  # as place_order: "Submit for Review" belongs to desk roles
-			amendment.submit()
-	except (frappe.ValidationError, frappe.DuplicateEntryError) as problem:
-		frappe.db.rollback(save_point=savepoint)
-		refuse(refusal(problem, seen, len(doc["items"])))
-	except Exception:
-		frappe.db.rollback(save_point=savepoint)
-		raise
+
+	amendment = submit_cart_order(
+		doc, request_key, "portal_change_order", before=cancel_original, amended_from=original.name
+	)
 	notifications.close_stage_assignments(original)
 	original.add_comment(
 		"Info", _("Changed through the customer portal by {0}: now {1}").format(user, amendment.name)

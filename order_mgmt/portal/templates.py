@@ -164,7 +164,7 @@ def templates_of(user: str | None = None) -> list[frappe._dict]:
 def template_lines(name, user: str | None = None) -> frappe._dict:
 	"""A template's lines as a new cart: items still sellable (in their current sales UOM) and those
 	that are not, listed as unavailable. No prices: the page prices the cart today."""
-	from order_mgmt.portal.ordering import convert_qty, sellable_items
+	from order_mgmt.portal.ordering import cart_lines, convert_qty
 
 	template = get_template(name, user)
 	rows = frappe.get_all(
@@ -173,14 +173,7 @@ def template_lines(name, user: str | None = None) -> frappe._dict:
 		fields=["item_code", "item_name", "qty", "uom"],
 		order_by="idx",
 	)
-	sellable = {row.item_code: row for row in sellable_items(item_codes=list({r.item_code for r in rows}))}
-	lines, unavailable = [], []
-	for row in rows:
-		item = sellable.get(row.item_code)
-		if not item:
-			unavailable.append(frappe._dict(item_code=row.item_code, item_name=plain(row.item_name)))
-			continue
-		lines.append(frappe._dict(item, qty=convert_qty(item, row.qty, row.uom)))
+	lines, unavailable = cart_lines(rows, lambda row, item: convert_qty(item, row.qty, row.uom))
 	return frappe._dict(
 		template=template.name,
 		template_name=plain(template.template_name),

@@ -389,6 +389,20 @@ class TestOrderChangeRequest(FrappeTestCase):
 			self.assertEqual(request.status, "Applied")
 			self.assertEqual((so_lines(order), picked_qty), ([(item, 6, 95)], 6))
 
+	def test_only_the_stages_role_decides_and_a_foreign_line_is_refused(self):
+		item = make_item(rate=100, stock_qty=20)
+		order, other = (approved_order([{"item_code": item, "qty": 2}]) for _ in range(2))
+		with self.assertRaises(ChangeRequestError) as caught:
+			ask_change(order, [{"order_item": other.items[0].name, "qty": 3}])
+		self.assertIn("is not on order", str(caught.exception))
+		request = ask_change(order, [{"order_item": order.items[0].name, "qty": 2, "rate": 90}])
+		with acting_as(reviewer("Warehouse")), self.assertRaises(frappe.PermissionError):
+			change_request.decide(request.name, "Approved")
+		request.reload()
+		self.assertEqual(
+			(request.status, request.current_stage, request.decisions), ("Pending Review", "Sales", [])
+		)
+
 
 class TestCancellationReasons(FrappeTestCase):
 	def order(self):
@@ -517,3 +531,32 @@ class TestCancellationApproval(FrappeTestCase):
 		with acting_as(clerk()):
 			cancel_order(order.name, "Price")
 		self.assertEqual(frappe.db.get_value("Customer Order", order.name, "docstatus"), 2)
+
+
+class TestCancellationsAndChangesReport(FrappeTestCase):
+	def test_cancel_and_change_rates_of_a_customer(self):
+		from order_mgmt.order_mgmt.report.cancellations_and_changes.cancellations_and_changes import execute
+		from order_mgmt.tests.utils import company
+
+		customer = make_customer()
+		item = make_item(rate=100, stock_qty=30)
+		orders = [
+			make_order(customer, [{"item_code": item, "qty": qty}], submit=True, customer_po=f"PO-CC-{qty}")
+			for qty in (1, 2, 3)
+		]
+		ask_change(orders[0], [{"order_item": orders[0].items[0].name, "qty": 4}])
+		cancel_order(orders[1].name, "too expensive", category="Price")
+		filters = {"company": company(), "from_date": nowdate(), "to_date": nowdate(), "customer": customer}
+		_columns, data, _message, chart = execute({**filters, "group_by": "Month"})
+		(row,) = data
+		self.assertEqual(
+			(row["orders"], row["cancelled"], row["cancel_rate"], row["changed"], row["change_rate"]),
+			(3, 1, 33.33, 1, 33.33),
+		)
+		self.assertTrue(chart)
+		_columns, data, _message, _chart = execute({**filters, "group_by": "Cancellation Reason"})
+		self.assertEqual(
+			[(r["group"], r["cancelled"], r["share_of_cancellations"]) for r in data], [("Price", 1, 100)]
+		)
+		_columns, data, _message, _chart = execute({**filters, "group_by": "Stage"})
+		self.assertEqual([(r["group"], r["cancelled"]) for r in data], [("After Approval", 1)])

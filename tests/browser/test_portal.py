@@ -1,10 +1,12 @@
 """The customer portal in a real browser, as a portal customer uses it: log in, place an order at
-/my-orders/new, find it in /my-orders and on its page, order it again, cancel an order still in review,
-fail to open another customer's order, save a cart as a template and order from it, follow a delivered
-order's timeline, download its invoice as PDF and leave feedback on it."""
+/my-orders/new, find it in /my-orders (and by its PO reference) and on its page, order it again, change
+it and cancel another while they are in review, fail to open another customer's order, save a cart as
+a template and order from it, follow a delivered order's timeline, download its invoice as PDF and
+leave feedback on it."""
 
 from __future__ import annotations
 
+import json
 from uuid import uuid4
 
 import pytest
@@ -82,9 +84,8 @@ def test_the_order_list_finds_an_order_by_its_po_reference(b, data, placed):
 	b.type("#filter-search", placed["po"])
 	b.click("#filter-apply")
 	b.wait_js(
-		"new URLSearchParams(location.search).get('q') === arguments[0]".replace(
-			"arguments[0]", repr(placed["po"])
-		)
+		f"new URLSearchParams(location.search).get('q') === {json.dumps(placed['po'])}"
+		" && document.readyState === 'complete'"
 	)
 	rows = [row.get_attribute("data-name") for row in b.all("tr.portal-order")]
 	assert rows == [placed["name"]], rows
