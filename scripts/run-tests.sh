@@ -251,7 +251,7 @@ else
 		# and the pages' absolute links (wkhtmltopdf fetches the invoice PDF's styles through them) need
 		# a name the system resolves, which *.localhost is not everywhere.
 		(cd "$APP_SRC" && BROWSER_BASE_URL="http://localhost:$port" BROWSER_DATA="$artifacts/data.json" \
-			BROWSER_ARTIFACTS="$artifacts" "$PY" -m pytest -p no:cacheprovider -o addopts="" -q -rfE --tb=short \
+			BROWSER_ARTIFACTS="$artifacts" "$PY" -m pytest -p no:cacheprovider -o addopts="" -q -rfE --tb=short --durations=5 \
 			tests/browser) 2>&1 | tee "$blog"
 		browser_rc=${PIPESTATUS[0]}
 		[ "$browser_rc" = 5 ] && { echo "pytest collected no browser test: that is a failure here" >&2; browser_rc=1; }

@@ -197,7 +197,7 @@ def held_order(customer: str, item: str, clerk: str) -> str:
 		customer_po=unique_po(),
 	)
 	if order.workflow_state != "Pending Sales Review":
-		frappe.throw(f"{order.name} is {order.workflow_state}, not Pending Sales Review")
+		raise RuntimeError(f"{order.name} is {order.workflow_state}, not Pending Sales Review")
 	return order.name
 
 

@@ -124,7 +124,38 @@ class TestPickListPrintDetail(FrappeTestCase):
 		self.assertIn("counter(page)", html)  # browsers' print (CSS page margin boxes)
 		with serving_site_assets():
 			pdf = frappe.get_print("Pick List", name, print_format="Order Pick List", as_pdf=True)
-		self.assertTrue(pdf.startswith(b"%PDF"))
+		self.assertTrue(pdf.startswith(b"%PDF"))  # the footer does not break wkhtmltopdf
+		self.assert_browser_print_numbers_pages(html)
+
+	def assert_browser_print_numbers_pages(self, html: str) -> None:
+		"""The desk's Print button prints in the browser: Chromium prints the @page margin box."""
+		import shutil
+		import subprocess
+		import tempfile
+
+		chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+		if not chromium:
+			self.skipTest("no Chromium to print with")
+		with tempfile.TemporaryDirectory() as folder:
+			page, pdf = f"{folder}/pick.html", f"{folder}/pick.pdf"
+			with open(page, "w") as handle:
+				handle.write(html)
+			subprocess.run(
+				[
+					chromium,
+					"--headless",
+					"--no-sandbox",
+					"--disable-gpu",
+					"--no-pdf-header-footer",
+					f"--print-to-pdf={pdf}",
+					f"file://{page}",
+				],
+				capture_output=True,
+				timeout=120,
+				check=False,
+			)
+			text = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True).stdout
+		self.assertIn("Page 1 / 1", text)
 
 	def test_column_headers_are_dark_and_bold_and_repeat_on_each_page(self):
 		html = frappe.get_print("Pick List", self.pick_list(), print_format="Order Pick List")
