@@ -254,12 +254,24 @@ def start_import(name: str) -> dict:
 	"""Create the file's orders on RQ (queue long)."""
 	doc = frappe.get_doc(DOCTYPE, name)
 	check_access(doc)
-	if doc.status in ("Queued", "In Progress"):
+	if doc.status in ("Queued", "In Progress") and is_running(doc.name):
 		frappe.throw(_("Import {0} is already running").format(doc.name), OrderImportError)
 	load(doc)  # a file that cannot be read is refused now, not in the job
 	set_status(doc, "Queued")
 	enqueue(doc.name, dry_run=False)
 	return {"queued": True}
+
+
+def job_id(name: str) -> str:
+	return f"customer_order_import::{name}"
+
+
+def is_running(name: str) -> bool:
+	"""The import's job is queued or running. An import left In Progress by a worker that died is not:
+	it may be started again, and finishes what is missing."""
+	from frappe.utils.background_jobs import is_job_enqueued
+
+	return is_job_enqueued(job_id(name))
 
 
 def enqueue(name: str, dry_run: bool) -> None:
@@ -268,7 +280,7 @@ def enqueue(name: str, dry_run: bool) -> None:
 		queue="long",
 		timeout=4 * 3600,
 		enqueue_after_commit=True,
-		job_id=f"customer_order_import::{name}",
+		job_id=job_id(name),
 		deduplicate=True,
 		name=name,
 		dry_run=dry_run,

@@ -265,6 +265,13 @@ class TestOrderImport(FrappeTestCase):
 		self.assertEqual(attempts.count(f"{ref}-2"), 2)
 		self.assertEqual(summary["refused"], [])
 
+	def test_an_import_left_in_progress_by_a_dead_worker_may_be_started_again(self):
+		with acting_as(self.clerk):
+			name = make_import(self.rows()[1])
+			frappe.db.set_value("Customer Order Import", name, "status", "In Progress")
+			self.assertFalse(bulk_import.is_running(name))
+			self.assertEqual(bulk_import.start_import(name), {"queued": True})
+
 	def test_import_status_and_results_are_the_servers(self):
 		with acting_as(self.clerk):
 			name = make_import(self.rows()[1])

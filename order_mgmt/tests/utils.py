@@ -338,7 +338,13 @@ def make_purchase_order(item_code: str, qty: float, arrival: str, rate: float = 
 			"company": company(),
 			"schedule_date": arrival,
 			"items": [
-				{"item_code": item_code, "qty": qty, "rate": rate, "warehouse": warehouse(), "schedule_date": arrival}
+				{
+					"item_code": item_code,
+					"qty": qty,
+					"rate": rate,
+					"warehouse": warehouse(),
+					"schedule_date": arrival,
+				}
 			],
 		}
 	)

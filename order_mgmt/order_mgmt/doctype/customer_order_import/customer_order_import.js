@@ -13,8 +13,11 @@ frappe.ui.form.on("Customer Order Import", {
 	refresh(frm) {
 		frm.add_custom_button(__("Download Template (CSV)"), () => download_template("csv"));
 		frm.add_custom_button(__("Download Template (Excel)"), () => download_template("xlsx"));
-		if (!frm.is_new() && frm.doc.import_file && !["Queued", "In Progress"].includes(frm.doc.status)) {
-			frm.add_custom_button(__("Preview"), () => call(frm, "preview"));
+		if (!frm.is_new() && frm.doc.import_file) {
+			if (!["Queued", "In Progress"].includes(frm.doc.status)) {
+				frm.add_custom_button(__("Preview"), () => call(frm, "preview"));
+			}
+			// also on an import left In Progress by a worker that died: the server refuses a running one
 			frm.add_custom_button(__("Start Import"), () => call(frm, "start_import")).addClass(
 				"btn-primary"
 			);
