@@ -81,3 +81,51 @@ def _portal_rows(lines) -> list[dict]:
 			row["item_code"] = item_code
 		rows.append(row)
 	return rows
+
+
+def change_request_context(order) -> frappe._dict:
+	"""For the order page: whether the customer may ask for a change now, the lines they may change
+	(with their row ids) and the order's change requests so far (status and tier only)."""
+	from frappe.utils import format_date
+
+	from order_mgmt.orders.change_request import CHANGEABLE_ORDER_STATUSES
+
+	allowed = order.docstatus == 1 and bool(order.sales_order) and order.status in CHANGEABLE_ORDER_STATUSES
+	lines = (
+		frappe.get_all(
+			"Customer Order Item",
+			filters={"parenttype": "Customer Order", "parent": order.name},
+			fields=["name", "item_code", "item_name", "qty", "uom"],
+			order_by="idx",
+		)
+		if allowed
+		else []
+	)
+	requests = frappe.get_all(
+		"Order Change Request",
+		filters={"customer_order": order.name, "docstatus": ("!=", 2)},
+		fields=["name", "creation", "status", "tier"],
+		order_by="creation desc",
+	)
+	return frappe._dict(
+		can_request_change=allowed,
+		change_lines=[
+			frappe._dict(
+				order_item=line.name,
+				item_code=line.item_code,
+				item_name=frappe.utils.strip_html(line.item_name or ""),
+				qty=flt(line.qty),
+				uom=_(line.uom) if line.uom else "",
+			)
+			for line in lines
+		],
+		change_requests=[
+			frappe._dict(
+				name=r.name,
+				date=format_date(r.creation),
+				status=_(r.status) if r.status else "",
+				tier=_(r.tier) if r.tier else "",
+			)
+			for r in requests
+		],
+	)

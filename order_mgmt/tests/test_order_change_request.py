@@ -495,6 +495,59 @@ class TestPortalChangeRequest(FrappeTestCase):
 		self.assertEqual(so_lines(order)[0][1], 2)
 
 
+class TestPortalChangePage(FrappeTestCase):
+	"""The order page offers "Request a Change" on an approved order, lists the requests, and offers
+	nothing to change on an order still in review."""
+
+	def render(self, path: str, user: str) -> tuple[int, str]:
+		from frappe.utils import set_request
+		from frappe.website.serve import get_response
+
+		try:
+			with acting_as(user):
+				set_request(method="GET", path=path)
+				frappe.local.form_dict = frappe._dict()
+				frappe.local.flags.redirect_location = None
+				response = get_response()
+			return response.status_code, frappe.safe_decode(response.get_data())
+		finally:
+			frappe.local.form_dict = frappe._dict()
+			if hasattr(frappe.local, "request"):
+				del frappe.local.request
+
+	def test_an_approved_order_offers_a_change_and_lists_its_requests(self):
+		from frappe.website.utils import clear_website_cache
+
+		from order_mgmt.orders.change_portal import request_change
+		from order_mgmt.tests.test_portal import make_portal_user
+
+		clear_website_cache()
+		order = approved_order([{"item_code": make_item(rate=100, stock_qty=20), "qty": 2}])
+		user = make_portal_user(order.customer, key="change-page")
+		status, html = self.render(f"/my-orders/{order.name}", user)
+		self.assertEqual(status, 200)
+		self.assertIn('id="request-change"', html)
+		self.assertIn(f'data-order-item="{order.items[0].name}"', html)
+		with acting_as(user):
+			result = request_change(
+				order.name, "one more", json.dumps([{"order_item": order.items[0].name, "qty": 3}])
+			)
+		status, html = self.render(f"/my-orders/{order.name}", user)
+		self.assertIn(f'data-name="{result["name"]}"', html)
+
+	def test_an_order_in_review_offers_no_change_request(self):
+		from frappe.website.utils import clear_website_cache
+
+		from order_mgmt.tests.test_portal import make_portal_user
+
+		clear_website_cache()
+		customer = make_customer()
+		order = make_order(customer, [{"item_code": make_item(rate=100, stock_qty=20), "qty": 2}])
+		user = make_portal_user(customer, key="change-page-draft")
+		status, html = self.render(f"/my-orders/{order.name}", user)
+		self.assertNotIn('id="request-change"', html)
+
+
 class TestCancellationApproval(FrappeTestCase):
 	def setUp(self):
 		previous = frappe.db.get_single_value("Order Management Settings", "cancellation_approval_threshold")

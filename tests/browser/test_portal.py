@@ -1,8 +1,8 @@
 """The customer portal in a real browser, as a portal customer uses it: log in, place an order at
 /my-orders/new, find it in /my-orders (and by its PO reference) and on its page, order it again, change
 it and cancel another while they are in review, fail to open another customer's order, save a cart as
-a template and order from it, follow a delivered order's timeline, download its invoice as PDF and
-leave feedback on it."""
+a template and order from it, follow a delivered order's timeline, download its invoice as PDF, leave
+feedback on it, and read the order list on a 390 px phone."""
 
 from __future__ import annotations
 
@@ -214,3 +214,32 @@ def test_a_customer_changes_an_order_still_in_review(b, data, placed):
 	b.wait_text(".my-account-header .indicator-pill", "Review")
 	b.go(f"/my-orders/{placed['name']}")
 	b.wait_text(".my-account-header .indicator-pill", "Cancelled")
+
+
+def test_the_order_list_keeps_its_amounts_on_a_phone(b, data, placed):
+	b.login(data["customer_user"], data["password"])
+	size = b.driver.get_window_size()
+	b.driver.set_window_size(390, 844)
+	try:
+		b.wait_js("window.innerWidth <= 400")
+		b.go("/my-orders")
+		row = f"tr.portal-order[data-name='{placed['name']}']"
+		b.find(row)
+		cells = b.js(
+			"""return [...document.querySelectorAll(arguments[0] + " td")].map((td) => {
+				const box = td.getBoundingClientRect();
+				return {label: td.getAttribute("data-label"), text: td.innerText, shown: box.width > 0 && box.height > 0,
+					inside: box.left >= 0 && box.right <= window.innerWidth + 1};
+			});""",
+			row,
+		)
+		total = next((cell for cell in cells if cell["label"] == "Grand Total"), None)
+		assert total and total["shown"] and total["inside"] and total["text"].strip(), cells
+		assert document_fits(b), "the page scrolls sideways"
+		b.screenshot("my-orders-phone")
+	finally:
+		b.driver.set_window_size(size["width"], size["height"])
+
+
+def document_fits(b) -> bool:
+	return b.js("return document.documentElement.scrollWidth <= window.innerWidth + 1")
