@@ -554,3 +554,30 @@ def generate_fulfilment(orders: int) -> None:
 			"update `tabCustomer Order` set amended_from = concat(name, '-0') where name in %(names)s",
 			{"names": amended[start : start + 5000]},
 		)
+
+
+def explain(orders: int = 5000, cases: str = "delivery_performance_week,sales_analysis_customer") -> None:
+	"""Print MariaDB's plan of every SELECT the given cases run, over `orders` generated orders
+	(rolled back): a diagnostic for slow reports."""
+	frappe.db.rollback()
+	captured: list[str] = []
+	sql = frappe.db.sql
+
+	def capture(query, *args, **kwargs):
+		captured.append((str(query), args[0] if args else kwargs.get("values")))
+		return sql(query, *args, **kwargs)
+
+	try:
+		generate(orders)
+		generate_fulfilment(orders)
+		frappe.db.sql = capture
+		time_reports(1, only=cases)
+		frappe.db.sql = sql
+		for query, values in captured:
+			if query.lstrip().upper().startswith("SELECT"):
+				print("====", " ".join(query.split())[:400])
+				for row in sql("EXPLAIN " + query, values):
+					print("   ", row[:10])
+	finally:
+		frappe.db.sql = sql
+		frappe.db.rollback()

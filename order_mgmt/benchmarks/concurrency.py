@@ -98,7 +98,7 @@ def _app_order(customer: str, item: str, rate: float, po_no: str) -> str:
 
 
 def _client(
-	site: str, sites_path: str, kind: str, customer: str, items: list[str], rate: float, barrier
+	site: str, sites_path: str, kind: str, customer: str, items: list[str], rate: float, tag: str, barrier
 ) -> dict:
 	"""One client: its orders one after another, each committed; returns what happened and when its
 	first order started and its last ended (the clients start together, once all are connected)."""
@@ -108,12 +108,21 @@ def _client(
 	make = _plain_order if kind == "plain" else _app_order
 	barrier.wait()
 	started = time.time()
-	outcome = {"approved": 0, "held": 0, "refused": 0, "deadlock": 0, "lock_wait": 0, "busy": 0, "errors": []}
+	outcome = {
+		"approved": 0,
+		"held": 0,
+		"refused": 0,
+		"deadlock": 0,
+		"lock_wait": 0,
+		"busy": 0,
+		"errors": [],
+		"busy_at": [],
+	}
 	try:
 		for index, item in enumerate(items):
 			for attempt in range(1, RETRIES + 1):
 				try:
-					result = make(customer, item, rate, f"CONC-{kind}-{customer}-{index}-{attempt}")
+					result = make(customer, item, rate, f"CONC-{tag}-{index}-{attempt}")
 					frappe.db.commit()
 					outcome[result] += 1
 					break
@@ -122,6 +131,8 @@ def _client(
 					busy = _is_busy(error)
 					if busy:
 						outcome[busy] += 1
+						if len(outcome["busy_at"]) < 3:
+							outcome["busy_at"].append(_where(error))
 					if not busy or attempt == RETRIES:
 						outcome["refused"] += 1
 						outcome["errors"].append(f"{type(error).__name__}: {str(error)[:200]}")
@@ -131,6 +142,18 @@ def _client(
 		outcome["started"], outcome["ended"] = started, time.time()
 		frappe.destroy()
 	return outcome
+
+
+def _where(error: Exception) -> str:
+	"""The statement a deadlock or lock wait hit, and the app/ERPNext frames that issued it."""
+	import traceback
+
+	frames = [
+		f"{frame.filename.rpartition('/apps/')[2] or frame.filename}:{frame.name}"
+		for frame in traceback.extract_tb(error.__traceback__)
+		if "/frappe/model/" not in frame.filename and "/frappe/database/" not in frame.filename
+	]
+	return " > ".join(frames[-4:])
 
 
 def _settings_for_run() -> dict:
@@ -193,7 +216,17 @@ def _scenario(scenario: str, kind: str, orders: int, clients: int, customers: li
 	with context.Manager() as manager, ProcessPoolExecutor(max_workers=clients, mp_context=context) as pool:
 		barrier = manager.Barrier(clients)
 		futures = [
-			pool.submit(_client, site, sites_path, kind, customers[index], plans[index], rate, barrier)
+			pool.submit(
+				_client,
+				site,
+				sites_path,
+				kind,
+				customers[index],
+				plans[index],
+				rate,
+				f"{scenario}-{kind}-{index}-{frappe.generate_hash(length=6)}",
+				barrier,
+			)
 			for index in range(clients)
 		]
 		outcomes = [future.result() for future in futures]
@@ -204,6 +237,7 @@ def _scenario(scenario: str, kind: str, orders: int, clients: int, customers: li
 		for key in ("approved", "held", "refused", "deadlock", "lock_wait", "busy")
 	}
 	total["errors"] = [error for o in outcomes for error in o["errors"]][:5]
+	total["busy_at"] = [where for o in outcomes for where in o["busy_at"]][:4]
 	total["seconds"] = round(elapsed, 2)
 	total["orders_per_second"] = round(orders / elapsed, 2) if elapsed else 0.0
 	if hot:
@@ -256,5 +290,7 @@ def run(orders: int = 200, clients: int = 8, scenarios: str = "abc") -> dict:
 	for key, row in results.items():
 		if isinstance(row, dict) and row.get("errors"):
 			print(f"{key} errors (first): {row['errors']}")
+		if isinstance(row, dict) and row.get("busy_at"):
+			print(f"{key} deadlocks/lock waits at (first): {row['busy_at']}")
 	print()
 	return results

@@ -59,12 +59,21 @@ def make_import(rows: list[list], file_type: str = "csv") -> str:
 	return doc.name
 
 
+def orphan_reservations() -> int:
+	"""Stock Reservation Entries whose Sales Order does not exist."""
+	return frappe.db.sql(
+		"""select count(*) from `tabStock Reservation Entry` sre
+		left join `tabSales Order` so on so.name = sre.voucher_no
+		where sre.voucher_type = 'Sales Order' and so.name is null"""
+	)[0][0]
+
+
 class TestOrderImport(FrappeTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
 		cls.item = make_item(rate=100, stock_qty=1000, max_discount=10)
-		cls.other_item = make_item(rate=40, stock_qty=1000)
+		cls.other_item = make_item(rate=40, stock_qty=1000, valuation_rate=20)  # above cost: auto-approved
 		barcode = str(int(frappe.generate_hash(length=10), 16))[:12]
 		item = frappe.get_doc("Item", cls.other_item)
 		item.append("barcodes", {"barcode": barcode})
@@ -264,6 +273,36 @@ class TestOrderImport(FrappeTestCase):
 		self.assertEqual(sorted(r["reference"] for r in summary["created"]), [f"{ref}-1", f"{ref}-2"])
 		self.assertEqual(attempts.count(f"{ref}-2"), 2)
 		self.assertEqual(summary["refused"], [])
+
+	def test_an_exception_inside_the_sales_order_submit_leaves_no_half_order(self):
+		"""The hand-off of one auto-approved order fails after ERPNext wrote its Sales Order: that order
+		is undone whole (no Customer Order, Sales Order, reservation or claim), the other is imported."""
+		from order_mgmt.review import actions
+
+		ref, rows = self.rows()
+		create_sales_order = actions.create_sales_order
+
+		def failing_after_submit(order, **kwargs):
+			so = create_sales_order(order, **kwargs)
+			if order.customer_po == f"{ref}-2":
+				raise RuntimeError(f"the database went away after submitting {so.name}")
+			return so
+
+		sales_orders = frappe.db.count("Sales Order", {"customer": self.other_customer})
+		with acting_as(self.clerk):
+			name = make_import(rows[:4])
+			actions.create_sales_order = failing_after_submit
+			try:
+				summary = bulk_import.run(name)
+			finally:
+				actions.create_sales_order = create_sales_order
+		self.assertEqual([r["reference"] for r in summary["created"]], [f"{ref}-1"])
+		self.assertIn("went away", summary["refused"][0]["errors"][0]["message"])
+		self.assertTrue(frappe.db.get_value("Customer Order", summary["created"][0]["order"], "sales_order"))
+		self.assertEqual(self.orders_of(ref), [summary["created"][0]["order"]])
+		self.assertEqual(frappe.db.count("Sales Order", {"customer": self.other_customer}), sales_orders)
+		self.assertEqual(count(external_intake.KEY_DOCTYPE, reference=f"{ref}-2"), 0)
+		self.assertEqual(orphan_reservations(), 0)
 
 	def test_an_import_left_in_progress_by_a_dead_worker_may_be_started_again(self):
 		with acting_as(self.clerk):
