@@ -125,7 +125,11 @@ class Browser:
 		"""Log in through the login page (after dropping any other user's session)."""
 		if self.user == user:
 			return
+		# End the previous session on the server first: a request the page still had running could
+		# otherwise set its cookies again after they were deleted.
+		self.go("/api/method/logout")
 		self.driver.delete_all_cookies()
+		self.user = None
 		self.go("/login")
 		self.type("#login_email", user)
 		self.type("#login_password", password)
