@@ -139,14 +139,34 @@ def gather(orders: list[dict]) -> list[OrderFacts]:
 				requested_on=requested,
 			)
 		)
+	over_limit = customers_over_credit_limit({(o.customer, o.company) for o in orders})
 	return [
 		OrderFacts(
 			o.name,
 			tuple(lines_of.get(o.name, ())),
 			awaiting_prepayment=o.payment_terms_template in holding and o.payment_status != "Paid",
+			on_credit_hold=(o.customer, o.company) in over_limit,
 		)
 		for o in orders
 	]
+
+
+def customers_over_credit_limit(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+	"""(customer, company) whose ERPNext outstanding (ledger plus unbilled orders, as ERPNext's own
+	credit check counts it) is over their credit limit now: their deliveries will be held."""
+	from erpnext.selling.doctype.customer.customer import get_credit_limit, get_customer_outstanding
+
+	limits = frappe.get_all(
+		"Customer Credit Limit",
+		filters={"parenttype": "Customer", "parent": ("in", sorted({c for c, _ in pairs}) or [""])},
+		fields=["parent", "company"],
+	)
+	with_limit = {(row.parent, row.company) for row in limits} & pairs
+	return {
+		(customer, company)
+		for customer, company in with_limit
+		if flt(get_customer_outstanding(customer, company)) > flt(get_credit_limit(customer, company))
+	}
 
 
 def sweep(names: list[str] | None = None) -> list[Risk]:

@@ -351,6 +351,7 @@ def _price_cart(cart, customer: str | None = None) -> dict:
 
 def priced(order) -> dict:
 	currency = order.currency
+	ships = ship_dates(order)
 	return {
 		"currency": currency,
 		"lines": [
@@ -363,6 +364,7 @@ def priced(order) -> dict:
 				"uom_label": _(line.uom) if line.uom else "",
 				"rate": money(line.rate, currency),
 				"amount": money(line.amount, currency),
+				"ships": ships.get(line.idx, ""),
 			}
 			for line in order.items
 		],
@@ -376,6 +378,29 @@ def priced(order) -> dict:
 			"grand_total": money(order.grand_total, currency),
 		},
 	}
+
+
+def ship_dates(order) -> dict[int, str]:
+	"""When each stock line can ship ("Ships 3 Dec: 20 on 1 Dec, 30 on 3 Dec"), promised by the same
+	ledger as the desk (fulfilment/promising.py) — dates and quantities only: which stock or supply it
+	rests on is the company's business."""
+	from order_mgmt.fulfilment.promising import promise_rows
+
+	rows = [
+		{
+			"idx": line.idx,
+			"item_code": line.item_code,
+			"warehouse": line.warehouse,
+			"stock_qty": line.stock_qty,
+			"delivery_date": line.delivery_date or order.delivery_date,
+		}
+		for line in order.items
+		if line.item_code and line.warehouse
+	]
+	if not rows:
+		return {}
+	promised = promise_rows(order.company, rows)  # query-builder reads: no desk permission needed
+	return {row["idx"]: row["promise"] for row in promised if row.get("promise")}
 
 
 # --- placing the order ----------------------------------------------------------------------------

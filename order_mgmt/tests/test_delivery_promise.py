@@ -281,3 +281,38 @@ class TestRepromiseNotices(PromiseTestCase):
 		self.assertTrue(
 			any("未向 promise-buyer@example.com 发送交货日期邮件" in c for c in comments), comments
 		)
+
+
+class TestPromiseOnScreen(PromiseTestCase):
+	def test_the_portal_cart_shows_when_each_line_ships_without_the_supply_behind_it(self):
+		from order_mgmt.portal.ordering import price_cart
+		from order_mgmt.tests.test_portal import make_portal_user
+
+		item = make_item(stock_qty=20)
+		po = make_purchase_order(item, 30, add_days(nowdate(), 9))
+		customer = make_customer()
+		user = make_portal_user(customer, key="promise-cart")
+		cart = {"items": [{"item_code": item, "qty": 50}], "delivery_date": add_days(nowdate(), 2)}
+		with acting_as(user):
+			result = price_cart(frappe.as_json(cart))
+		self.assertFalse(result["errors"], result["errors"])
+		[line] = result["lines"]
+		self.assertIn(frappe.utils.formatdate(self.working(9)), line["ships"])
+		self.assertIn("20", line["ships"])
+		self.assertNotIn(po.name, frappe.as_json(result))
+
+	def test_live_pricing_on_the_desk_shows_the_promise_beside_the_stock(self):
+		from order_mgmt.orders.live_pricing import price_draft
+		from order_mgmt.tests.utils import order_doc
+
+		item = make_item(stock_qty=20)
+		po = make_purchase_order(item, 30, add_days(nowdate(), 9))
+		draft = order_doc(
+			make_customer(), [{"item_code": item, "qty": 50}], delivery_date=add_days(nowdate(), 2)
+		)
+		with acting_as(clerk()):
+			result = price_draft(frappe.as_json(draft.as_dict()))
+		stock = result["items"][0]["stock"]
+		self.assertIn(frappe.utils.formatdate(self.working(9)), stock["promise"])
+		self.assertFalse(stock["meets_request"])
+		self.assertTrue(any(po.name in reason for reason in stock["promise_explanation"]))

@@ -165,3 +165,19 @@ class TestOrderRiskSweep(FrappeTestCase):
 			recheck_order(order.name)
 		with acting_as("Administrator"):
 			self.assertEqual(recheck_order(order.name)["grade"], "High")
+
+	def test_a_customer_now_over_credit_limit_puts_the_order_on_credit_hold(self):
+		finance = reviewer("Finance")
+		customer = make_customer(credit_limit=5000)
+		order = make_order(
+			customer,
+			[{"item_code": make_item(rate=100, stock_qty=10), "qty": 2}],
+			submit=True,
+			delivery_date=add_days(nowdate(), 30),
+		)
+		self.assertEqual(sweep([order.name]), [])
+		# Finance cuts the limit below what the customer owes, the approved order included.
+		frappe.db.set_value("Customer Credit Limit", {"parent": customer}, "credit_limit", 100)
+		[risk] = sweep([order.name])
+		self.assertEqual([r.code for r in risk.reasons], ["credit_hold"])
+		self.assertIn(finance, {t.allocated_to for t in todos(order.name)})

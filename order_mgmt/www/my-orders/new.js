@@ -127,6 +127,11 @@ frappe.ready(function () {
 			problem.className = "small text-danger portal-line-error";
 			problem.textContent = line.error || "";
 			item.appendChild(problem);
+			// When it can ship (the server's delivery promise), once priced.
+			const ships = document.createElement("div");
+			ships.className = "small text-muted portal-line-ships";
+			ships.textContent = line.ships || "";
+			item.appendChild(ships);
 			tr.appendChild(item);
 
 			const qty_cell = document.createElement("td");
@@ -168,7 +173,7 @@ frappe.ready(function () {
 	function stale() {
 		// Prices shown belong to the cart as it was priced: clear them until the next pricing.
 		cart.forEach((line) => {
-			line.rate = line.amount = line.error = line.error_field = "";
+			line.rate = line.amount = line.error = line.error_field = line.ships = "";
 		});
 		totals.hidden = true;
 		render();
@@ -224,7 +229,13 @@ frappe.ready(function () {
 		priced.lines.forEach((row) => {
 			const line = cart[row.row - 1];
 			if (!line) return;
-			Object.assign(line, { rate: row.rate, amount: row.amount, uom: row.uom, uom_label: row.uom_label });
+			Object.assign(line, {
+				rate: row.rate,
+				amount: row.amount,
+				uom: row.uom,
+				uom_label: row.uom_label,
+				ships: row.ships,
+			});
 		});
 		form.querySelector(".portal-net-total").textContent = priced.totals.net_total;
 		form.querySelector(".portal-taxes-total").textContent = priced.totals.total_taxes_and_charges;
