@@ -167,6 +167,7 @@ site_has_app() {
 # Create SITE with ERPNext if it is not a working site yet (a half-made one is recreated).
 ensure_site() {
 	local site="$1"
+	ensure_host_resolves "$site"
 	if site_has_app "$site" erpnext; then
 		return 0
 	fi
@@ -174,4 +175,15 @@ ensure_site() {
 	[ -d "$BENCH_DIR/sites/$site" ] && force=(--force)
 	(cd "$BENCH_DIR" && bench new-site "$site" "${force[@]}" --mariadb-root-password "$DB_ROOT_PASSWORD" \
 		--admin-password "${ADMIN_PASSWORD:-admin}" --install-app erpnext)
+}
+
+# PDFs: wkhtmltopdf fetches the page's styles from the site's own URL through the system resolver,
+# which does not know *.localhost names on every machine (browsers resolve them themselves), and the
+# print then fails with HostNotFoundError. Point the site's name at this machine.
+ensure_host_resolves() {
+	local site="$1"
+	getent hosts "$site" >/dev/null 2>&1 && return 0
+	if ! echo "127.0.0.1 $site" | $SUDO tee -a /etc/hosts >/dev/null 2>&1; then
+		echo "note: could not add $site to /etc/hosts; PDFs of that site may fail to render" >&2
+	fi
 }

@@ -805,6 +805,9 @@ frappe.ui.form.on("Customer Order Item", {
 		if (frm._co_applying_pricing) return;
 		const row = locals[cdt][cdn];
 		co_row_state(frm, row).manual = null; // a new item: its own price, UOM and warehouse
+		// As on ERPNext's Sales Order, the previous item's UOM, prices and discount go (set directly:
+		// no change events, which would mark a manual rate); pricing fills the new item's own.
+		Object.assign(row, { uom: null, conversion_factor: 1, price_list_rate: 0, rate: 0, discount_percentage: 0 });
 		delete co_line_stock[cdn];
 		if (row.item_code && !flt(row.qty)) frappe.model.set_value(cdt, cdn, "qty", 1);
 		co_schedule_pricing(frm);
