@@ -26,3 +26,15 @@ def test_kept_rate_counts_only_decided_promises_against_the_original_date():
 	assert (by_week["W50"]["open"], by_week["W50"]["kept_rate"]) == (1, None)
 	overall = total(list(by_week.values()))
 	assert (overall["promises"], overall["kept_rate"], overall["repromised"]) == (4, 66.7, 2)
+
+
+def test_re_promised_lines_are_counted_by_what_moved_them():
+	rows = [
+		PromiseRow("x", date(2026, 12, 1), None, repromised=1, cause="Purchase Order"),
+		PromiseRow("x", date(2026, 12, 1), None, repromised=2, cause="Stock Reconciliation"),
+		PromiseRow("x", date(2026, 12, 1), None, repromised=1, cause=None),
+		PromiseRow("x", date(2026, 12, 1), None),
+	]
+	[row] = performance(rows, TODAY)
+	assert (row["moved_supply"], row["moved_stock"], row["moved_change"], row["moved_other"]) == (1, 1, 0, 1)
+	assert total([row])["moved_supply"] == 1

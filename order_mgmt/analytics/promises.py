@@ -18,6 +18,26 @@ class PromiseRow:
 	original_on: date | None
 	delivered_on: date | None
 	repromised: int = 0
+	cause: str | None = None  # the DocType whose change last moved the promise
+
+
+CAUSES = {
+	"Purchase Order": "supply",
+	"Work Order": "supply",
+	"Material Request": "supply",
+	"Purchase Receipt": "supply",
+	"Stock Reconciliation": "stock",
+	"Order Change Request": "change",
+}
+
+
+MOVED = ("supply", "stock", "change", "other")
+
+
+def cause_of(row: PromiseRow) -> str:
+	"""Why a re-promised line moved: a supply slip, a stock adjustment, a change request, or other
+	(a user's re-check)."""
+	return CAUSES.get(row.cause or "", "other")
 
 
 def outcome(row: PromiseRow, today: date) -> str:
@@ -43,11 +63,14 @@ def performance(rows: Iterable[PromiseRow], today: date) -> list[dict]:
 				"open": 0,
 				"unpromised": 0,
 				"repromised": 0,
+				**{f"moved_{cause}": 0 for cause in MOVED},
 			},
 		)
 		entry["promises"] += 1
 		entry[outcome(row, today)] += 1
-		entry["repromised"] += int(row.repromised > 0)
+		if row.repromised > 0:
+			entry["repromised"] += 1
+			entry[f"moved_{cause_of(row)}"] += 1
 	result = []
 	for entry in sorted(groups.values(), key=lambda e: e["group"]):
 		result.append({**entry, **_rates(entry)})
@@ -57,7 +80,15 @@ def performance(rows: Iterable[PromiseRow], today: date) -> list[dict]:
 def total(rows: list[Mapping]) -> dict:
 	entry = {
 		key: sum(r[key] for r in rows)
-		for key in ("promises", "kept", "late", "open", "unpromised", "repromised")
+		for key in (
+			"promises",
+			"kept",
+			"late",
+			"open",
+			"unpromised",
+			"repromised",
+			*(f"moved_{c}" for c in MOVED),
+		)
 	}
 	return {"group": None, **entry, **_rates(entry)}
 

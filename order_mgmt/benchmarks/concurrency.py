@@ -262,7 +262,8 @@ def run(orders: int = 200, clients: int = 8, scenarios: str = "abc") -> dict:
 		frappe.db.commit()
 		for scenario in scenarios:
 			for kind in ("plain", "app"):
-				results[f"{scenario}.{kind}"] = _scenario(scenario, kind, orders, clients, customers)
+				row = results[f"{scenario}.{kind}"] = _scenario(scenario, kind, orders, clients, customers)
+				print(f"{scenario}.{kind}: {row}", flush=True)  # as it goes: a long run may be cut short
 	finally:
 		frappe.db.rollback()
 		_restore_settings(restore)

@@ -473,6 +473,7 @@ def _record_repromise(
 	doc.promised_on = new_on
 	doc.status = "Re-promised"
 	doc.repromise_count = (doc.repromise_count or 0) + 1
+	doc.repromised_by = source_doctype
 	doc.reason = (
 		_reason_text(change)
 		if new_on

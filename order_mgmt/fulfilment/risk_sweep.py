@@ -300,7 +300,7 @@ def open_risk(order: str) -> dict | None:
 	risk = frappe.db.get_value(
 		"Order Risk",
 		{"customer_order": order, "status": "Open"},
-		["grade", "reasons", "responsible", "promised_on", "assessed_on"],
+		["grade", "reasons", "reason_codes", "responsible", "promised_on", "assessed_on"],
 		as_dict=True,
 	)
 	return dict(risk) if risk else None
@@ -317,3 +317,48 @@ def recheck_order(order: str) -> dict | None:
 	repromise_pairs(pairs, reason=_("re-checked by {0}").format(frappe.utils.get_fullname()))
 	sweep([order])
 	return open_risk(order)
+
+
+@frappe.whitelist(methods=["POST"])
+def send_payment_reminder(order: str) -> bool:
+	"""The form's "Send Payment Reminder" for an order whose prepayment holds its promise: the customer
+	gets what is owed, the order link and the company's bank details, in their own language."""
+	from order_mgmt.portal.documents import how_to_pay, order_documents
+	from order_mgmt.review.notifications import in_language
+	from order_mgmt.utils import email_customer
+
+	frappe.has_permission("Customer Order", "read", order, throw=True)
+	if not frappe.has_permission("Payment Entry", "create"):
+		frappe.throw(_("Only users who record payments may send payment reminders"), frappe.PermissionError)
+	doc = frappe.get_doc("Customer Order", order)
+	email = (doc.contact_person and frappe.db.get_value("Contact", doc.contact_person, "email_id")) or (
+		frappe.db.get_value("Customer", doc.customer, "email_id")
+	)
+	if not email:
+		frappe.throw(_("Customer {0} has no email address to send the reminder to").format(doc.customer))
+	payment = how_to_pay(doc, order_documents(doc))
+	language = (
+		frappe.db.get_value("Customer", doc.customer, "language") or frappe.db.get_default("lang") or "en"
+	)
+	with in_language(language):
+		subject = _("Payment for your order {0}").format(doc.name)
+		lines = [
+			_("Your order {0} ships once it is paid: {1} is outstanding.").format(
+				doc.name, payment.outstanding
+			),
+			_("Order: {0}").format(frappe.utils.get_url(f"/my-orders/{doc.name}")),
+		]
+		if payment.bank:
+			lines.append(
+				_("Bank transfer to {0}, {1} {2}, reference {3}").format(
+					payment.company,
+					payment.bank.bank or "",
+					payment.bank.bank_account_no or payment.bank.iban or "",
+					payment.payment_reference,
+				)
+			)
+		unsent = _("Payment reminder to {0} not sent: no outgoing Email Account is set up")
+	sent = email_customer(doc, email, subject, lines, unsent)
+	if sent:
+		doc.add_comment("Info", _("Payment reminder sent to {0}").format(email))
+	return sent

@@ -177,10 +177,26 @@ def order_detail(name: str | None, user: str | None = None) -> frappe._dict:
 	items = frappe.get_all(
 		"Customer Order Item",
 		filters={"parenttype": "Customer Order", "parent": order.name},
-		fields=["item_code", "item_name", "qty", "uom", "rate", "amount"],
+		fields=[
+			"item_code",
+			"item_name",
+			"qty",
+			"uom",
+			"rate",
+			"amount",
+			"delivery_date",
+			"expected_date",
+			"shortage_qty",
+		],
 		order_by="idx",
 	)
 	for item in items:
+		# The date the line is expected to ship: its delivery promise when short (re-promised when
+		# supply moves), else the requested date the reserved stock ships on.
+		expected = item.expected_date if flt(item.shortage_qty) > 0 else None
+		item.ships_on = (
+			format_date(expected or item.delivery_date or order.delivery_date) if order.docstatus == 1 else ""
+		)
 		item.rate = money(item.rate, order.currency)
 		item.amount = money(item.amount, order.currency)
 		item.qty = number(item.qty)

@@ -316,3 +316,34 @@ class TestPromiseOnScreen(PromiseTestCase):
 		self.assertIn(frappe.utils.formatdate(self.working(9)), stock["promise"])
 		self.assertFalse(stock["meets_request"])
 		self.assertTrue(any(po.name in reason for reason in stock["promise_explanation"]))
+
+	def test_the_customer_sees_the_new_date_on_the_order_page(self):
+		from frappe.utils import set_request
+		from frappe.website.serve import get_response
+		from frappe.website.utils import clear_website_cache
+
+		from order_mgmt.tests.test_portal import make_portal_user
+
+		clear_website_cache()
+		customer = make_customer()
+		item = make_item(stock_qty=0)
+		po = make_purchase_order(item, 10, add_days(nowdate(), 4))
+		order = make_order(customer, [{"item_code": item, "qty": 6}], submit=True)
+		po.reload()
+		po.items[0].schedule_date = add_days(nowdate(), 15)
+		po.save()
+		frappe.db.after_commit.reset()
+		repromise_pairs([(item, warehouse())], source_doctype="Purchase Order", source_name=po.name)
+		user = make_portal_user(customer, key="promise-page")
+		try:
+			with acting_as(user):
+				set_request(method="GET", path=f"/my-orders/{order.name}")
+				frappe.local.form_dict = frappe._dict()
+				html = frappe.safe_decode(get_response().get_data())
+		finally:
+			frappe.local.form_dict = frappe._dict()
+			if hasattr(frappe.local, "request"):
+				del frappe.local.request
+		self.assertIn(
+			f'<td class="portal-line-ships">{frappe.utils.format_date(self.working(15))}</td>', html
+		)

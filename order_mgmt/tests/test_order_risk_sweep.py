@@ -181,3 +181,28 @@ class TestOrderRiskSweep(FrappeTestCase):
 		[risk] = sweep([order.name])
 		self.assertEqual([r.code for r in risk.reasons], ["credit_hold"])
 		self.assertIn(finance, {t.allocated_to for t in todos(order.name)})
+
+	def test_finance_sends_a_payment_reminder_a_clerk_may_not(self):
+		from order_mgmt.fulfilment.risk_sweep import send_payment_reminder
+
+		for account in frappe.get_all("Email Account", pluck="name"):
+			frappe.db.set_value("Email Account", account, {"default_outgoing": 0, "enable_outgoing": 0})
+		frappe.local.outgoing_email_account = {}
+		self.addCleanup(setattr, frappe.local, "outgoing_email_account", {})
+		customer = make_customer(email_id="prepay@example.com")
+		order = make_order(
+			customer,
+			[{"item_code": make_item(stock_qty=10), "qty": 2}],
+			submit=True,
+			delivery_date=add_days(nowdate(), 1),
+			payment_terms_template="Prepaid",
+		)
+		with acting_as(clerk()), self.assertRaises(frappe.PermissionError):
+			send_payment_reminder(order.name)
+		finance = role_user("finance-payments", ["Finance Reviewer", "Accounts User"])
+		with acting_as(finance):
+			self.assertFalse(send_payment_reminder(order.name))  # no outgoing account on a test site
+		comments = frappe.get_all(
+			"Comment", filters={"reference_name": order.name, "comment_type": "Comment"}, pluck="content"
+		)
+		self.assertTrue(any("prepay@example.com" in c and "not sent" in c for c in comments), comments)

@@ -139,6 +139,18 @@ def test_picking_a_customer_and_an_item_fills_the_row_taxes_and_totals_without_s
 	b.js(set_row, 1, "qty", 1)
 	b.wait_js("!$(cur_frm.wrapper).find('.co-pricing-message').length && cur_frm.doc.items[1].amount === 96")
 
+	# another item on a priced row: the old item's UOM and price go, as on ERPNext's Sales Order
+	b.js(set_row, 1, "item_code", data["tea"])
+	b.wait_js(
+		f"cur_frm.doc.items[1].item_code === {json.dumps(data['tea'])} && cur_frm.doc.items[1].rate === 90"
+		" && cur_frm.doc.items[1].conversion_factor === 1",
+		message="the new item's own UOM and price",
+	)
+	b.js(set_row, 1, "item_code", data["box"])
+	b.wait_js("cur_frm.doc.items[1].rate === 8 && cur_frm.doc.items[1].conversion_factor === 1")
+	b.js(set_row, 1, "uom", "Box")
+	b.wait_js("cur_frm.doc.items[1].rate === 96 && cur_frm.doc.net_total === 276")
+
 	# a discount reprices; the saved order has the totals shown before saving, and its review route
 	b.js(set_row, 0, "discount_percentage", 10)
 	b.wait_js("cur_frm.doc.items[0].rate === 81 && cur_frm.doc.net_total === 258")

@@ -1061,6 +1061,16 @@ function co_show_risk(frm) {
 		colour,
 		true
 	);
+	if ((risk.reason_codes || "").split(",").includes("payment_due") && frappe.model.can_create("Payment Entry")) {
+		frm.add_custom_button(__("Send Payment Reminder"), () =>
+			frappe
+				.xcall("order_mgmt.fulfilment.risk_sweep.send_payment_reminder", { order: frm.doc.name })
+				.then((sent) => {
+					frappe.show_alert({ message: sent ? __("Payment reminder sent") : __("Not sent: see the comment"), indicator: sent ? "green" : "orange" });
+					frm.reload_doc();
+				})
+		);
+	}
 	if (frm.perm[0] && frm.perm[0].write) {
 		frm.add_custom_button(__("Re-check Delivery"), () =>
 			frappe

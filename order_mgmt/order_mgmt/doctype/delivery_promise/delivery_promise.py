@@ -25,6 +25,7 @@ class DeliveryPromise(Document):
 		qty: DF.Float
 		reason: DF.SmallText | None
 		repromise_count: DF.Int
+		repromised_by: DF.Link | None
 		sales_order: DF.Link | None
 		source_doctype: DF.Link | None
 		source_name: DF.DynamicLink | None

@@ -44,6 +44,7 @@ def gather(filters, group_by: str) -> list[PromiseRow]:
 			item.item_group,
 			promise.original_promised_on,
 			promise.repromise_count,
+			promise.repromised_by,
 			line.sales_order_item,
 			line.stock_qty,
 		)
