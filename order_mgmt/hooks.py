@@ -125,6 +125,8 @@ fixtures = [
 					"Item-is_returnable",
 					"Delivery Note-return_request",
 					"Sales Invoice-return_request",
+					"Warehouse-promise_buffer_days",
+					"Item Group-promise_buffer_days",
 				],
 			]
 		],

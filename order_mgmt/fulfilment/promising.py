@@ -21,6 +21,7 @@ promise.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date
 
 import frappe
@@ -57,6 +58,46 @@ def work_calendar(company: str | None) -> WorkCalendar:
 	return WorkCalendar(
 		holidays=frozenset(getdate(d) for d in days), weekly_off=frozenset(), buffer_days=buffer_days
 	)
+
+
+def buffer_days(pairs: list[Pair]) -> dict[Pair, int]:
+	"""Working days between incoming supply's date and shipping it, per (item, warehouse): the largest of
+	the setting, the warehouse's and the item group's *Promise Buffer Days* (one query each)."""
+	setting = int(get_settings().get("promise_buffer_days") or 0)
+	items = sorted({item for item, _ in pairs})
+	warehouses = sorted({warehouse for _, warehouse in pairs})
+	of_warehouse = dict(
+		frappe.get_all(
+			"Warehouse",
+			filters={"name": ("in", warehouses or [""])},
+			fields=["name", "promise_buffer_days"],
+			as_list=True,
+		)
+	)
+	group_of = dict(
+		frappe.get_all(
+			"Item", filters={"name": ("in", items or [""])}, fields=["name", "item_group"], as_list=True
+		)
+	)
+	of_group = dict(
+		frappe.get_all(
+			"Item Group",
+			filters={"name": ("in", sorted(set(group_of.values())) or [""])},
+			fields=["name", "promise_buffer_days"],
+			as_list=True,
+		)
+	)
+	return {
+		(item, warehouse): max(
+			setting, int(of_warehouse.get(warehouse) or 0), int(of_group.get(group_of.get(item)) or 0)
+		)
+		for item, warehouse in pairs
+	}
+
+
+def calendars_for(company: str | None, pairs: list[Pair]) -> dict[Pair, WorkCalendar]:
+	base = work_calendar(company)
+	return {pair: replace(base, buffer_days=days) for pair, days in buffer_days(pairs).items()}
 
 
 def read_ledgers(
@@ -267,7 +308,7 @@ def promise_rows(company: str | None, rows: list[dict], exclude_order: str | Non
 		if r.get("item_code") in stock_items and r.get("warehouse")
 	]
 	ledgers = read_ledgers(pairs, exclude_order)
-	calendar = work_calendar(company)
+	calendars = calendars_for(company, list(ledgers))
 	today = getdate(nowdate())
 	# Lines of one order for the same stock are promised one after another, each seeing the others.
 	placed: dict[Pair, list[Commitment]] = defaultdict(list)
@@ -282,7 +323,9 @@ def promise_rows(company: str | None, rows: list[dict], exclude_order: str | Non
 			base.free_now, base.supplies, base.commitments + tuple(placed[pair]), base.use_soft_supply
 		)
 		requested = getdate(row.get("delivery_date")) if row.get("delivery_date") else None
-		line = promise_line(ledger, calendar, today, flt(row.get("stock_qty") or row.get("qty")), requested)
+		line = promise_line(
+			ledger, calendars[pair], today, flt(row.get("stock_qty") or row.get("qty")), requested
+		)
 		placed[pair].extend(Commitment(p.ship_on, p.qty, f"row-{idx}") for p in line.promises if p.qty)
 		out.append(
 			{
@@ -327,11 +370,12 @@ def commit_promises(order, sales_order, reserved: dict[str, float]) -> None:
 	pairs = sorted({(row.item_code, row.warehouse) for row in short_rows})
 	lock_bins(pairs)  # already held from the reservation: re-taking them is a no-op
 	ledgers = read_ledgers(pairs, exclude_order=order.name, locking=True)
-	calendar = work_calendar(order.company)
+	calendars = calendars_for(order.company, pairs)
 	today = getdate(nowdate())
 	placed: dict[Pair, list[Commitment]] = defaultdict(list)
 	for row in short_rows:
 		pair = (row.item_code, row.warehouse)
+		calendar = calendars[pair]
 		requested = calendar.on_or_after(
 			max(getdate(row.delivery_date or order.get("delivery_date") or today), today)
 		)
@@ -416,7 +460,7 @@ def repromise_pairs(
 		if not ledger or not ledger.commitments:
 			continue
 		company = frappe.db.get_value("Warehouse", pair[1], "company")
-		for moved in repromise(ledger, work_calendar(company), today):
+		for moved in repromise(ledger, calendars_for(company, [pair])[pair], today):
 			changes.append(_record_repromise(moved.line, moved.new_on, reason, source_doctype, source_name))
 	by_order: dict[str, list[dict]] = defaultdict(list)
 	for change in changes:

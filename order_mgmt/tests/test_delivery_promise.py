@@ -72,6 +72,26 @@ class TestPromiseAtEntry(PromiseTestCase):
 		self.assertEqual(line["earliest_date"], self.working(9))
 		self.assertTrue(any(po.name in reason for reason in line["explanation"]), line["explanation"])
 
+	def test_buffer_days_of_the_warehouse_and_item_group_delay_incoming_supply(self):
+		item = make_item(stock_qty=0)
+		make_purchase_order(item, 30, add_days(nowdate(), 6))
+		group = frappe.db.get_value("Item", item, "item_group")
+		for doctype, name in (("Warehouse", warehouse()), ("Item Group", group)):
+			previous = frappe.db.get_value(doctype, name, "promise_buffer_days")
+			self.addCleanup(frappe.db.set_value, doctype, name, "promise_buffer_days", previous or 0)
+		order = make_order(
+			make_customer(), [{"item_code": item, "qty": 10}], delivery_date=add_days(nowdate(), 2)
+		)
+		arrival = self.working(6)
+		frappe.db.set_value("Warehouse", warehouse(), "promise_buffer_days", 2)
+		with acting_as(clerk()):
+			[line] = promise_order(order.name)
+		self.assertEqual(line["earliest_date"], self.calendar.add_working_days(arrival, 2))
+		frappe.db.set_value("Item Group", group, "promise_buffer_days", 3)  # the larger one applies
+		with acting_as(clerk()):
+			[line] = promise_order(order.name)
+		self.assertEqual(line["earliest_date"], self.calendar.add_working_days(arrival, 3))
+
 	def test_stock_on_hand_meets_the_requested_date(self):
 		item = make_item(stock_qty=20)
 		order = make_order(

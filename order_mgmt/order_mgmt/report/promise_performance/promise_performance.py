@@ -96,7 +96,7 @@ def audit_message(filters) -> str | None:
 	"""Over-promise audit over the items with open promises (of the filtered customer or item group):
 	must always be empty."""
 	from order_mgmt.fulfilment.promise import over_promised
-	from order_mgmt.fulfilment.promising import OPEN_PROMISE, read_ledgers, work_calendar
+	from order_mgmt.fulfilment.promising import OPEN_PROMISE, calendars_for, read_ledgers
 
 	conditions = {"status": ("in", OPEN_PROMISE), "from_stock": 0}
 	if filters.get("customer"):
@@ -114,7 +114,9 @@ def audit_message(filters) -> str | None:
 	bad = []
 	for (item_code, warehouse), ledger in sorted(ledgers.items()):
 		company = frappe.get_cached_value("Warehouse", warehouse, "company")
-		for day, excess in over_promised(ledger, work_calendar(company), today):
+		for day, excess in over_promised(
+			ledger, calendars_for(company, [(item_code, warehouse)])[(item_code, warehouse)], today
+		):
 			bad.append(f"{item_code} / {warehouse} / {day}: {excess:g}")
 	if not bad:
 		return _("Over-promise audit: cumulative promises stay within cumulative supply for every item.")
