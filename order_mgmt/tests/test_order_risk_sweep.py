@@ -30,6 +30,17 @@ def todos(order: str) -> list:
 	)
 
 
+def due_order(days: int, customer: str | None = None, **fields):
+	"""An approved order of 2 in-stock units, requested `days` from today."""
+	return make_order(
+		customer or make_customer(),
+		[{"item_code": make_item(stock_qty=10), "qty": 2}],
+		submit=True,
+		delivery_date=add_days(nowdate(), days),
+		**fields,
+	)
+
+
 class TestOrderRiskSweep(FrappeTestCase):
 	def setUp(self):
 		rule = frappe.db.get_value("Order Review Rule", "Stock shortage", "enabled")
@@ -38,12 +49,7 @@ class TestOrderRiskSweep(FrappeTestCase):
 		self.warehouse_reviewer = reviewer("Warehouse")
 
 	def test_an_unpicked_order_due_tomorrow_is_at_high_risk_and_warehouse_is_assigned(self):
-		order = make_order(
-			make_customer(),
-			[{"item_code": make_item(stock_qty=10), "qty": 2}],
-			submit=True,
-			delivery_date=add_days(nowdate(), 1),
-		)
+		order = due_order(1)
 		[risk] = sweep([order.name])
 		self.assertEqual((risk.grade, [r.code for r in risk.reasons]), ("High", ["not_picked"]))
 		stored = frappe.get_doc("Order Risk", order.name)
@@ -53,24 +59,14 @@ class TestOrderRiskSweep(FrappeTestCase):
 		self.assertIn(self.warehouse_reviewer, assigned)
 
 	def test_sweeping_again_does_not_assign_the_same_reason_twice(self):
-		order = make_order(
-			make_customer(),
-			[{"item_code": make_item(stock_qty=10), "qty": 2}],
-			submit=True,
-			delivery_date=add_days(nowdate(), 1),
-		)
+		order = due_order(1)
 		sweep([order.name])
 		before = len(todos(order.name))
 		sweep([order.name])
 		self.assertEqual(len(todos(order.name)), before)
 
 	def test_an_order_far_from_its_promise_is_not_at_risk(self):
-		order = make_order(
-			make_customer(),
-			[{"item_code": make_item(stock_qty=10), "qty": 2}],
-			submit=True,
-			delivery_date=add_days(nowdate(), 30),
-		)
+		order = due_order(30)
 		self.assertEqual(sweep([order.name]), [])
 		self.assertFalse(frappe.db.exists("Order Risk", order.name))
 
@@ -86,12 +82,7 @@ class TestOrderRiskSweep(FrappeTestCase):
 		self.assertIn(clerk(), {t.allocated_to for t in todos(order.name)})
 
 	def test_picking_then_delivering_resolves_the_risk(self):
-		order = make_order(
-			make_customer(),
-			[{"item_code": make_item(stock_qty=10), "qty": 2}],
-			submit=True,
-			delivery_date=add_days(nowdate(), 1),
-		)
+		order = due_order(1)
 		sweep([order.name])
 		with acting_as(picker()):
 			create_pick_list([order.name])
@@ -99,12 +90,7 @@ class TestOrderRiskSweep(FrappeTestCase):
 		self.assertEqual(frappe.db.get_value("Order Risk", order.name, "status"), "Resolved")
 
 	def test_a_delivered_order_leaves_the_worklist(self):
-		order = make_order(
-			make_customer(),
-			[{"item_code": make_item(stock_qty=10), "qty": 2}],
-			submit=True,
-			delivery_date=add_days(nowdate(), 1),
-		)
+		order = due_order(1)
 		sweep([order.name])
 		with acting_as(picker()):
 			deliver_order(order.name)
@@ -112,12 +98,7 @@ class TestOrderRiskSweep(FrappeTestCase):
 		self.assertEqual(frappe.db.get_value("Order Risk", order.name, "status"), "Resolved")
 
 	def test_order_risk_refuses_writes_from_outside_the_app(self):
-		order = make_order(
-			make_customer(),
-			[{"item_code": make_item(stock_qty=10), "qty": 2}],
-			submit=True,
-			delivery_date=add_days(nowdate(), 1),
-		)
+		order = due_order(1)
 		sweep([order.name])
 		doc = frappe.get_doc("Order Risk", order.name)
 		doc.status = "Resolved"
@@ -126,13 +107,7 @@ class TestOrderRiskSweep(FrappeTestCase):
 
 	def test_an_unpaid_prepaid_order_near_its_promise_goes_to_finance(self):
 		finance = reviewer("Finance")
-		order = make_order(
-			make_customer(),
-			[{"item_code": make_item(stock_qty=10), "qty": 2}],
-			submit=True,
-			delivery_date=add_days(nowdate(), 1),
-			payment_terms_template="Prepaid",
-		)
+		order = due_order(1, payment_terms_template="Prepaid")
 		[risk] = sweep([order.name])
 		self.assertIn("payment_due", [r.code for r in risk.reasons])
 		self.assertIn(finance, {t.allocated_to for t in todos(order.name)})
@@ -151,12 +126,7 @@ class TestOrderRiskSweep(FrappeTestCase):
 	def test_the_form_shows_the_risk_and_a_user_who_may_edit_rechecks_it(self):
 		from order_mgmt.fulfilment.risk_sweep import recheck_order
 
-		order = make_order(
-			make_customer(),
-			[{"item_code": make_item(stock_qty=10), "qty": 2}],
-			submit=True,
-			delivery_date=add_days(nowdate(), 1),
-		)
+		order = due_order(1)
 		sweep([order.name])
 		doc = frappe.get_doc("Customer Order", order.name)
 		doc.run_method("onload")
@@ -169,12 +139,7 @@ class TestOrderRiskSweep(FrappeTestCase):
 	def test_a_customer_now_over_credit_limit_puts_the_order_on_credit_hold(self):
 		finance = reviewer("Finance")
 		customer = make_customer(credit_limit=5000)
-		order = make_order(
-			customer,
-			[{"item_code": make_item(rate=100, stock_qty=10), "qty": 2}],
-			submit=True,
-			delivery_date=add_days(nowdate(), 30),
-		)
+		order = due_order(30, customer)
 		self.assertEqual(sweep([order.name]), [])
 		# Finance cuts the limit below what the customer owes, the approved order included.
 		frappe.db.set_value("Customer Credit Limit", {"parent": customer}, "credit_limit", 100)
@@ -190,13 +155,7 @@ class TestOrderRiskSweep(FrappeTestCase):
 		frappe.local.outgoing_email_account = {}
 		self.addCleanup(setattr, frappe.local, "outgoing_email_account", {})
 		customer = make_customer(email_id="prepay@example.com")
-		order = make_order(
-			customer,
-			[{"item_code": make_item(stock_qty=10), "qty": 2}],
-			submit=True,
-			delivery_date=add_days(nowdate(), 1),
-			payment_terms_template="Prepaid",
-		)
+		order = due_order(1, customer, payment_terms_template="Prepaid")
 		with acting_as(clerk()), self.assertRaises(frappe.PermissionError):
 			send_payment_reminder(order.name)
 		finance = role_user("finance-payments", ["Finance Reviewer", "Accounts User"])

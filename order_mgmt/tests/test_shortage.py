@@ -24,6 +24,7 @@ from order_mgmt.tests.utils import (
 	make_customer,
 	make_item,
 	make_order,
+	make_supplier,
 	receive_stock,
 	role_user,
 	set_background_threshold,
@@ -41,15 +42,6 @@ def picked(pick_list: str) -> dict[str, float]:
 	for row in rows:
 		totals[row.item_code] = totals.get(row.item_code, 0) + flt(row.picked_qty)
 	return totals
-
-
-def make_supplier() -> str:
-	name = "OMT Supplier"
-	if not frappe.db.exists("Supplier", name):
-		frappe.get_doc(
-			{"doctype": "Supplier", "supplier_name": name, "supplier_group": "All Supplier Groups"}
-		).insert()
-	return name
 
 
 class ShortageTestCase(FrappeTestCase):
