@@ -263,7 +263,12 @@ def start_import(name: str) -> dict:
 
 
 def job_id(name: str) -> str:
-	return f"customer_order_import::{name}"
+	"""Per import record, not only per name: a site recreated under the same name (test and staging
+	sites) numbers its imports again from 1, and a job queued by the old one may still sit in Redis
+	(seen on a re-created test site: the new import looked "running")."""
+	creation = frappe.db.get_value("Customer Order Import", name, "creation")
+	stamp = frappe.utils.get_datetime(creation).strftime("%Y%m%d%H%M%S%f") if creation else "new"
+	return f"customer_order_import::{name}::{stamp}"
 
 
 def is_running(name: str) -> bool:

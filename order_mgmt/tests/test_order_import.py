@@ -311,6 +311,23 @@ class TestOrderImport(FrappeTestCase):
 			self.assertFalse(bulk_import.is_running(name))
 			self.assertEqual(bulk_import.start_import(name), {"queued": True})
 
+	def test_a_job_left_in_redis_by_an_earlier_site_of_the_same_name_does_not_block_an_import(self):
+		from frappe.utils.background_jobs import get_queue
+
+		with acting_as(self.clerk):
+			name = make_import(self.rows()[1])
+			stale = frappe.enqueue(
+				"frappe.ping",
+				queue="long",
+				job_id=f"customer_order_import::{name}",  # the id an earlier site of this name used
+			)
+			try:
+				self.assertFalse(bulk_import.is_running(name))
+			finally:
+				if stale:
+					get_queue("long").remove(stale)
+					stale.delete()
+
 	def test_import_status_and_results_are_the_servers(self):
 		with acting_as(self.clerk):
 			name = make_import(self.rows()[1])
