@@ -39,6 +39,17 @@ def acting_as(user: str):
 				setattr(local, name, value)
 
 
+def customer_email(customer: str, contact_person: str | None = None) -> str | None:
+	"""Where the app writes to a customer: the order's contact person's email, else the customer's own."""
+	email = frappe.db.get_value("Contact", contact_person, "email_id") if contact_person else None
+	return email or frappe.db.get_value("Customer", customer, "email_id")
+
+
+def customer_language(customer: str) -> str:
+	"""The language a customer is written to in: theirs (ERPNext's Customer.language), else the site's."""
+	return frappe.db.get_value("Customer", customer, "language") or frappe.db.get_default("lang") or "en"
+
+
 def email_customer(doc, recipient: str, subject: str, lines: list[str], unsent_note: str) -> bool:
 	"""Email a customer about `doc` (lines of plain text); True when the email was queued.
 

@@ -21,9 +21,7 @@ def auto_approval_rate(filters=None) -> dict:
 
 	if not frappe.get_cached_doc("Report", "Review Performance").is_permitted():
 		frappe.throw(_("Not permitted"), frappe.PermissionError)
-	company = frappe.defaults.get_user_default("Company") or frappe.db.get_single_value(
-		"Global Defaults", "default_company"
-	)
+	company = _company()
 	if not company:
 		return {"value": 0, "fieldtype": "Percent"}
 	period = frappe._dict(

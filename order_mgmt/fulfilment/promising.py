@@ -536,7 +536,7 @@ def _tell(order_name: str, moves: list[dict]) -> None:
 	"""The order's timeline, its owner (Notification Log) and the customer (email), each told in
 	their own language; the customer's email never stops the re-promise (utils.email_customer)."""
 	from order_mgmt.review.notifications import in_language, user_language
-	from order_mgmt.utils import email_customer
+	from order_mgmt.utils import customer_email, customer_language, email_customer
 
 	order = frappe.get_doc("Customer Order", order_name)
 	order.add_comment("Info", "<br>".join(frappe.utils.escape_html(line) for line in _move_lines(moves)))
@@ -553,14 +553,10 @@ def _tell(order_name: str, moves: list[dict]) -> None:
 				"document_name": order.name,
 			}
 		).insert(ignore_permissions=True)
-	email = (order.contact_person and frappe.db.get_value("Contact", order.contact_person, "email_id")) or (
-		frappe.db.get_value("Customer", order.customer, "email_id")
-	)
+	email = customer_email(order.customer, order.contact_person)
 	if not email:
 		return
-	language = (
-		frappe.db.get_value("Customer", order.customer, "language") or frappe.db.get_default("lang") or "en"
-	)
+	language = customer_language(order.customer)
 	with in_language(language):
 		subject = _("New delivery date for your order {0}").format(order.name)
 		lines = [

@@ -325,21 +325,17 @@ def send_payment_reminder(order: str) -> bool:
 	gets what is owed, the order link and the company's bank details, in their own language."""
 	from order_mgmt.portal.documents import how_to_pay, order_documents
 	from order_mgmt.review.notifications import in_language
-	from order_mgmt.utils import email_customer
+	from order_mgmt.utils import customer_email, customer_language, email_customer
 
 	frappe.has_permission("Customer Order", "read", order, throw=True)
 	if not frappe.has_permission("Payment Entry", "create"):
 		frappe.throw(_("Only users who record payments may send payment reminders"), frappe.PermissionError)
 	doc = frappe.get_doc("Customer Order", order)
-	email = (doc.contact_person and frappe.db.get_value("Contact", doc.contact_person, "email_id")) or (
-		frappe.db.get_value("Customer", doc.customer, "email_id")
-	)
+	email = customer_email(doc.customer, doc.contact_person)
 	if not email:
 		frappe.throw(_("Customer {0} has no email address to send the reminder to").format(doc.customer))
 	payment = how_to_pay(doc, order_documents(doc))
-	language = (
-		frappe.db.get_value("Customer", doc.customer, "language") or frappe.db.get_default("lang") or "en"
-	)
+	language = customer_language(doc.customer)
 	with in_language(language):
 		subject = _("Payment for your order {0}").format(doc.name)
 		lines = [

@@ -613,10 +613,9 @@ def apply(request) -> None:
 
 def notify_customer(request, order: CustomerOrder) -> bool:
 	"""Email the customer the change notice of an applied change (never stops the change: utils.email_customer)."""
-	from order_mgmt.utils import email_customer
+	from order_mgmt.utils import customer_email, email_customer
 
-	email = frappe.db.get_value("Contact", order.contact_person, "email_id") if order.contact_person else None
-	email = email or frappe.db.get_value("Customer", order.customer, "email_id")
+	email = customer_email(order.customer, order.contact_person)
 	if not email:
 		return False
 	lines = [

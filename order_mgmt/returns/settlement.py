@@ -38,7 +38,7 @@ from frappe.utils import flt, nowdate
 from order_mgmt.accounting.payments import invoices_of, refundable
 from order_mgmt.returns.credit_split import settle_invoices, split_credit
 from order_mgmt.settings import get_settings
-from order_mgmt.utils import acting_as, email_customer
+from order_mgmt.utils import acting_as, customer_email, email_customer
 
 DAMAGED_CONDITIONS = ("Damaged", "Defective")
 
@@ -100,11 +100,7 @@ def notify_customer(request, state: str | None) -> None:
 
 def _customer_email(request) -> str | None:
 	contact = frappe.db.get_value("Customer Order", request.customer_order, "contact_person")
-	if contact:
-		email = frappe.db.get_value("Contact", contact, "email_id")
-		if email:
-			return email
-	return frappe.db.get_value("Customer", request.customer, "email_id")
+	return customer_email(request.customer, contact)
 
 
 def receive_goods(request) -> list[str]:
