@@ -165,3 +165,45 @@ class TestOrderRiskSweep(FrappeTestCase):
 			"Comment", filters={"reference_name": order.name, "comment_type": "Comment"}, pluck="content"
 		)
 		self.assertTrue(any("prepay@example.com" in c and "not sent" in c for c in comments), comments)
+
+
+class TestRiskAndPromiseAccess(FrappeTestCase):
+	"""Who reads Order Risk and Delivery Promise records, and who may re-check an order: every desk role
+	that handles orders reads them; a buyer and a portal customer do not; re-checking needs write access
+	to the order."""
+
+	READERS = (
+		"Order Clerk",
+		"Sales Reviewer",
+		"Finance Reviewer",
+		"Warehouse Reviewer",
+		"Order Manager",
+		"Customer Service",
+	)
+
+	def test_each_role_reads_or_is_refused(self):
+		from order_mgmt.tests.test_portal import make_portal_user
+
+		for role in self.READERS:
+			user = role_user(f"reader-{role.lower().replace(' ', '-')}", [role])
+			for doctype in ("Order Risk", "Delivery Promise"):
+				self.assertTrue(frappe.has_permission(doctype, "read", user=user), (role, doctype))
+				self.assertFalse(frappe.has_permission(doctype, "write", user=user), (role, doctype))
+		outsiders = [
+			role_user("no-orders", ["Purchase User"]),
+			make_portal_user(make_customer(), key="risk-reader"),
+		]
+		for user in outsiders:
+			for doctype in ("Order Risk", "Delivery Promise"):
+				self.assertFalse(frappe.has_permission(doctype, "read", user=user), (user, doctype))
+
+	def test_recheck_needs_write_access_to_the_order(self):
+		from order_mgmt.fulfilment.risk_sweep import recheck_order
+
+		order = due_order(1)
+		sweep([order.name])
+		with acting_as(role_user("reader-customer-service", ["Customer Service"])):
+			with self.assertRaises(frappe.PermissionError):
+				recheck_order(order.name)  # reads orders, does not edit them
+		with acting_as(clerk()):
+			self.assertEqual(recheck_order(order.name)["grade"], "High")
