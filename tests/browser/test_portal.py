@@ -1,12 +1,16 @@
 """The customer portal in a real browser, as a portal customer uses it: log in, place an order at
 /my-orders/new, find it in /my-orders (and by its PO reference) and on its page, order it again, change
 it and cancel another while they are in review, fail to open another customer's order, save a cart as
-a template and order from it, follow a delivered order's timeline, download its invoice as PDF, leave
-feedback on it, and read the order list on a 390 px phone."""
+a template and order from it (and delete it), follow a delivered order's timeline, download its invoice
+as PDF, leave feedback on it, ask to return part of it with a photo (told first what is missing), and
+read the order list on a 390 px phone."""
 
 from __future__ import annotations
 
+import base64
 import json
+from pathlib import Path
+from urllib.parse import quote
 from uuid import uuid4
 
 import pytest
@@ -156,6 +160,22 @@ def test_a_cart_saved_as_a_template_is_ordered_again_from_the_templates_page(b, 
 	b.wait_text(f"{line} .portal-line-amount", "200")  # at today's prices
 	assert len(b.all(".portal-cart-line")) == 1
 
+	b.go("/my-orders/templates")
+	row = f"tr.portal-template[data-name='{template_named(b, name)}']"
+	b.driver.execute_script("window.confirm = () => true")  # the "Delete template …?" question
+	b.click(f"{row} .portal-template-delete")
+	b.wait(lambda d: not d.find_elements(By.CSS_SELECTOR, row), message=f"template {name} deleted")
+	b.go("/my-orders/templates")
+	assert name not in b.text("body")
+
+
+def template_named(b, title: str) -> str:
+	return b.js(
+		"""return [...document.querySelectorAll("tr.portal-template")]
+			.find((row) => row.innerText.includes(arguments[0])).dataset.name;""",
+		title,
+	)
+
 
 def test_a_delivered_orders_page_shows_its_timeline_and_its_invoice_as_pdf(b, data):
 	b.login(data["customer_user"], data["password"])
@@ -194,6 +214,41 @@ def test_a_customer_leaves_feedback_on_a_delivered_order_once(b, data):
 	assert b.find("#order-feedback").get_attribute("data-rating") == "4"
 	assert "well packed" in b.text("#feedback-comment-text")
 	assert not b.all("#feedback-form")  # once
+
+
+# The smallest PNG: one transparent pixel.
+PIXEL = base64.b64decode(
+	"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+
+
+def test_a_customer_asks_to_return_part_of_a_delivered_order_with_a_photo(b, data, tmp_path: Path):
+	b.login(data["customer_user"], data["password"])
+	b.go(f"/my-returns/new?order={quote(data['delivered_order'])}")
+	line = ".portal-return-line"
+	quantity = b.find(f"{line} input[name=qty]")
+	quantity.send_keys(Keys.CONTROL, "a")
+	quantity.send_keys("1")
+	b.click("#portal-return-form button[type=submit]")
+	# The server's refusal, as plain text naming the row: no reason or condition chosen yet.
+	b.wait_text(".portal-return-errors", "Row 1")
+	assert "<" not in b.text(".portal-return-errors")
+
+	reason = Select(b.find(f"{line} select[name=reason]"))
+	reason.select_by_index(1)
+	Select(b.find(f"{line} select[name=condition]")).select_by_index(1)
+	photo = tmp_path / "broken-seal.png"
+	photo.write_bytes(PIXEL)
+	b.find(f"{line} input[name=photo]").send_keys(str(photo))  # uploaded first, then attached
+	b.click("#portal-return-form button[type=submit]")
+	request = b.wait_js(
+		"/^\\/my-returns\\/(?!new)[^/?]+$/.test(location.pathname) && decodeURIComponent(location.pathname.split('/')[2])",
+		message="the page of the return request",
+	)
+	b.wait_text("body", data["delivered_item"])
+	photo_link = b.find("a[href*='broken-seal']")  # the photo uploaded through upload_file
+	assert photo_link.get_attribute("href"), request
+	b.screenshot("return-request")
 
 
 def test_a_customer_changes_an_order_still_in_review(b, data, placed):

@@ -6,12 +6,8 @@
 frappe.ready(function () {
 	const form = document.getElementById("portal-order-form");
 	if (!form) return;
-	const translations = document.getElementById("portal-order-messages");
-	frappe._messages = Object.assign(
-		{},
-		frappe._messages || {},
-		translations ? JSON.parse(translations.textContent) : {}
-	);
+	const portal = window.order_mgmt_portal;
+	portal.load_messages("portal-order-messages");
 	const initial = JSON.parse(document.getElementById("portal-order-initial").textContent || "{}");
 	const METHOD = "/api/method/order_mgmt.portal.ordering.";
 	const body = form.querySelector(".portal-cart-lines");
@@ -37,56 +33,9 @@ frappe.ready(function () {
 		return customer_select ? customer_select.value : null;
 	}
 
-	function plain_text(html) {
-		const text = String(html || "").replace(/<br\s*\/?>/gi, "\n");
-		return new DOMParser().parseFromString(text, "text/html").body.textContent.trim();
-	}
-
-	function server_messages(data) {
-		let messages = [];
-		try {
-			messages = JSON.parse(data._server_messages || "[]");
-		} catch (e) {
-			messages = [];
-		}
-		return messages
-			.map((message) => {
-				try {
-					return plain_text(JSON.parse(message).message);
-				} catch (e) {
-					return plain_text(message);
-				}
-			})
-			.filter(Boolean);
-	}
-
-	async function call(method, args, http_method, module) {
-		const get = http_method === "GET";
-		const query = get ? "?" + new URLSearchParams(args).toString() : "";
-		const path = module ? "/api/method/" + module : METHOD;
-		const response = await fetch(path + method + query, {
-			method: get ? "GET" : "POST",
-			headers: {
-				Accept: "application/json",
-				"Content-Type": "application/json",
-				"X-Frappe-CSRF-Token": frappe.csrf_token,
-			},
-			body: get ? undefined : JSON.stringify(args),
-		});
-		let data = {};
-		try {
-			data = await response.json();
-		} catch (e) {
-			data = {};
-		}
-		if (!response.ok) {
-			const problem = new Error(
-				server_messages(data).join("\n") || __("Something went wrong. Please try again.")
-			);
-			problem.errors = data.portal_errors || [];
-			throw problem;
-		}
-		return data.message;
+	function call(method, args, http_method, module) {
+		const path = (module ? "/api/method/" + module : METHOD) + method;
+		return portal.call(path, args, { method: http_method });
 	}
 
 	// --- the cart ---------------------------------------------------------------------------
@@ -205,7 +154,7 @@ frappe.ready(function () {
 		});
 		const unplaced = general ? [general] : [];
 		(list || []).forEach((problem) => {
-			const message = plain_text(problem.message);
+			const message = portal.plain_text(problem.message);
 			if (problem.row && cart[problem.row - 1]) {
 				const line = cart[problem.row - 1];
 				line.error = line.error ? line.error + "\n" + message : message;

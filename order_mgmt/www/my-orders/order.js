@@ -5,41 +5,8 @@ frappe.ready(function () {
 	const cancel_form = document.getElementById("portal-cancel-form");
 	const change_form = document.getElementById("portal-change-form");
 	if (!cancel_form && !change_form) return;
-	const translations = document.getElementById("portal-order-messages");
-	frappe._messages = Object.assign(
-		{},
-		frappe._messages || {},
-		translations ? JSON.parse(translations.textContent) : {}
-	);
-
-	function server_message(data) {
-		try {
-			const messages = JSON.parse(data._server_messages || "[]").map((m) => JSON.parse(m).message);
-			const text = messages.join("\n").replace(/<br\s*\/?>/gi, "\n");
-			return new DOMParser().parseFromString(text, "text/html").body.textContent.trim();
-		} catch (e) {
-			return "";
-		}
-	}
-
-	async function post(method, args) {
-		const response = await fetch(`/api/method/${method}`, {
-			method: "POST",
-			headers: {
-				Accept: "application/json",
-				"Content-Type": "application/json",
-				"X-Frappe-CSRF-Token": frappe.csrf_token,
-			},
-			body: JSON.stringify(args),
-		});
-		let data = {};
-		try {
-			data = await response.json();
-		} catch (e) {
-			data = {};
-		}
-		return { ok: response.ok, data };
-	}
+	const portal = window.order_mgmt_portal;
+	portal.load_messages("portal-order-messages");
 
 	function wire(form, build, method, done) {
 		const errors = form.querySelector(".alert-danger");
@@ -54,12 +21,12 @@ frappe.ready(function () {
 			if (!args) return;
 			button.disabled = true;
 			show_error("");
-			const { ok, data } = await post(method, args);
+			const { ok, data, messages } = await portal.send(`/api/method/${method}`, args);
 			if (ok) {
 				done(data.message || {});
 				return;
 			}
-			show_error(server_message(data) || __("Something went wrong. Please try again."));
+			show_error(messages.join("\n") || __("Something went wrong. Please try again."));
 			button.disabled = false;
 		});
 	}

@@ -6,12 +6,8 @@
 frappe.ready(function () {
 	const form = document.getElementById("portal-return-form");
 	if (!form) return;
-	const translations = document.getElementById("portal-return-messages");
-	frappe._messages = Object.assign(
-		{},
-		frappe._messages || {},
-		translations ? JSON.parse(translations.textContent) : {}
-	);
+	const portal = window.order_mgmt_portal;
+	portal.load_messages("portal-return-messages");
 	const errors = form.querySelector(".portal-return-errors");
 	const button = form.querySelector("button[type=submit]");
 	if (!button) return;
@@ -44,54 +40,6 @@ frappe.ready(function () {
 		if (texts.length) errors.scrollIntoView({ block: "center" });
 	}
 
-	function plain_text(html) {
-		// Server messages may hold <b> and <br>: keep their text only, never their markup.
-		const text = String(html || "").replace(/<br\s*\/?>/gi, "\n");
-		return new DOMParser().parseFromString(text, "text/html").body.textContent.trim();
-	}
-
-	function server_messages(data) {
-		let messages = [];
-		try {
-			messages = JSON.parse(data._server_messages || "[]");
-		} catch (e) {
-			messages = [];
-		}
-		return messages
-			.map((message) => {
-				try {
-					return plain_text(JSON.parse(message).message);
-				} catch (e) {
-					return plain_text(message);
-				}
-			})
-			.filter(Boolean);
-	}
-
-	async function post(url, body, headers) {
-		const response = await fetch(url, {
-			method: "POST",
-			headers: Object.assign(
-				{ Accept: "application/json", "X-Frappe-CSRF-Token": frappe.csrf_token },
-				headers || {}
-			),
-			body: body,
-		});
-		let data = {};
-		try {
-			data = await response.json();
-		} catch (e) {
-			data = {};
-		}
-		if (!response.ok) {
-			const texts = server_messages(data);
-			throw new Error(
-				texts.length ? texts.join("\n") : __("Something went wrong. Please try again.")
-			);
-		}
-		return data.message;
-	}
-
 	async function photo_of(line) {
 		const input = line.querySelector("input[name=photo]");
 		if (!input.files.length) return null;
@@ -100,7 +48,7 @@ frappe.ready(function () {
 			body.append("file", input.files[0], input.files[0].name);
 			body.append("is_private", "1");
 			body.append("folder", "Home");
-			const file = await post("/api/method/upload_file", body);
+			const file = await portal.call("/api/method/upload_file", body);
 			input.dataset.fileUrl = file.file_url;
 		}
 		return input.dataset.fileUrl;
@@ -128,16 +76,12 @@ frappe.ready(function () {
 					photo: await photo_of(line),
 				});
 			}
-			const request = await post(
-				"/api/method/order_mgmt.portal.returns.create_return_request",
-				JSON.stringify({
-					customer_order: form.dataset.order,
-					items: items,
-					resolution_type: form.querySelector("[name=resolution_type]").value,
-					notes: form.querySelector("[name=request_notes]").value,
-				}),
-				{ "Content-Type": "application/json" }
-			);
+			const request = await portal.call("/api/method/order_mgmt.portal.returns.create_return_request", {
+				customer_order: form.dataset.order,
+				items: items,
+				resolution_type: form.querySelector("[name=resolution_type]").value,
+				notes: form.querySelector("[name=request_notes]").value,
+			});
 			window.location.href = request.route;
 		} catch (error) {
 			show_errors([error.message]);
