@@ -153,7 +153,7 @@ def _purchase_orders(items: list[str], warehouses: list[str]) -> list[tuple[Pair
 		.select(
 			item.item_code,
 			item.warehouse,
-			item.parent,
+			item.parent.as_("source"),
 			Coalesce(item.expected_delivery_date, item.schedule_date).as_("on"),
 			((item.qty - item.received_qty) * item.conversion_factor).as_("open_qty"),
 		)
@@ -165,11 +165,7 @@ def _purchase_orders(items: list[str], warehouses: list[str]) -> list[tuple[Pair
 			& (item.received_qty < item.qty)
 		)
 	).run(as_dict=True)
-	return [
-		((r.item_code, r.warehouse), Supply(getdate(r.on), flt(r.open_qty), "Purchase Order", r.parent))
-		for r in rows
-		if r.on and flt(r.open_qty) > 0
-	]
+	return _as_supplies(rows, "Purchase Order")
 
 
 def _work_orders(items: list[str], warehouses: list[str]) -> list[tuple[Pair, Supply]]:
@@ -177,9 +173,9 @@ def _work_orders(items: list[str], warehouses: list[str]) -> list[tuple[Pair, Su
 	rows = (
 		frappe.qb.from_(wo)
 		.select(
-			wo.name,
-			wo.production_item,
-			wo.fg_warehouse,
+			wo.name.as_("source"),
+			wo.production_item.as_("item_code"),
+			wo.fg_warehouse.as_("warehouse"),
 			Coalesce(wo.expected_delivery_date, wo.planned_end_date).as_("on"),
 			(wo.qty - wo.produced_qty).as_("open_qty"),
 		)
@@ -190,11 +186,7 @@ def _work_orders(items: list[str], warehouses: list[str]) -> list[tuple[Pair, Su
 			& wo.fg_warehouse.isin(warehouses)
 		)
 	).run(as_dict=True)
-	return [
-		((r.production_item, r.fg_warehouse), Supply(getdate(r.on), flt(r.open_qty), "Work Order", r.name))
-		for r in rows
-		if r.on and flt(r.open_qty) > 0
-	]
+	return _as_supplies(rows, "Work Order")
 
 
 def _material_requests(items: list[str], warehouses: list[str]) -> list[tuple[Pair, Supply]]:
@@ -206,7 +198,7 @@ def _material_requests(items: list[str], warehouses: list[str]) -> list[tuple[Pa
 		.select(
 			item.item_code,
 			item.warehouse,
-			item.parent,
+			item.parent.as_("source"),
 			item.schedule_date.as_("on"),
 			(item.stock_qty - item.ordered_qty).as_("open_qty"),
 		)
@@ -218,11 +210,14 @@ def _material_requests(items: list[str], warehouses: list[str]) -> list[tuple[Pa
 			& item.warehouse.isin(warehouses)
 		)
 	).run(as_dict=True)
+	return _as_supplies(rows, "Material Request", soft=True)
+
+
+def _as_supplies(rows: list, doctype: str, soft: bool = False) -> list[tuple[Pair, Supply]]:
+	"""Rows of item_code, warehouse, source (the document's name), on (expected date), open_qty (stock
+	UOM): the open ones as supplies."""
 	return [
-		(
-			(r.item_code, r.warehouse),
-			Supply(getdate(r.on), flt(r.open_qty), "Material Request", r.parent, soft=True),
-		)
+		((r.item_code, r.warehouse), Supply(getdate(r.on), flt(r.open_qty), doctype, r.source, soft=soft))
 		for r in rows
 		if r.on and flt(r.open_qty) > 0
 	]
