@@ -135,7 +135,11 @@ fixtures = [
 
 after_install = "order_mgmt.setup.install.after_install"
 after_sync = "order_mgmt.setup.install.after_sync"
-after_migrate = "order_mgmt.setup.install.after_migrate"
+after_migrate = [
+	"order_mgmt.setup.install.after_migrate",
+	# the fixtures' re-import overwrote the shipped Order Review Rules: the published Review Policy back
+	"order_mgmt.review.policy.reapply_published_policy",
+]
 before_migrate = "order_mgmt.accounting.modes_of_payment.keep_accounts_before_migrate"
 before_uninstall = "order_mgmt.setup.install.before_uninstall"
 
@@ -158,6 +162,11 @@ doc_events = {
 	"Sales Order": {
 		"validate": "order_mgmt.erpnext_bridge.sales_order.validate_customer_order_link",
 		"on_change": "order_mgmt.orders.tracking.on_sales_order_change",
+		# Change requests stay as history of a cancelled order (after ERPNext's own on_cancel).
+		"on_cancel": "order_mgmt.orders.change_request.keep_change_requests_as_history",
+	},
+	"Customer Order": {
+		"on_cancel": "order_mgmt.orders.change_request.on_order_cancel",
 	},
 	"Delivery Note": {
 		"before_submit": "order_mgmt.accounting.gating.before_delivery_note_submit",
@@ -209,6 +218,22 @@ doc_events = {
 		],
 		"on_cancel": "order_mgmt.accounting.payments.on_payment_cancel",
 	},
+	# Order and Sales Analytics Facts (analytics/facts.py): mark the orders and vouchers a change touches;
+	# recomputed at commit (a completed valuation repost rewrites the invoice lines in the background).
+	(
+		"Customer Order",
+		"Order Review",
+		"Sales Order",
+		"Delivery Note",
+		"Sales Invoice",
+		"Payment Entry",
+		"Return Request",
+		"Order Change Request",
+		"Repost Item Valuation",
+	): {
+		"on_change": "order_mgmt.analytics.facts.on_document_change",
+		"on_trash": "order_mgmt.analytics.facts.on_document_change",
+	},
 }
 
 # Test sites: complete ERPNext's setup wizard (and its test defaults) before our suite runs;
@@ -222,6 +247,7 @@ permission_query_conditions = {
 	# Child tables listed on their own (frappe.client.get_list / reportview with a parent DocType).
 	"Customer Order Item": "order_mgmt.review.permissions.customer_order_child_query",
 	"Customer Order Hold Reason": "order_mgmt.review.permissions.customer_order_child_query",
+	"Customer Order Cancellation Decision": "order_mgmt.review.permissions.customer_order_child_query",
 	"Order Review Check": "order_mgmt.review.permissions.order_review_child_query",
 	"Return Request Item": "order_mgmt.returns.permissions.return_request_child_query",
 	"Return Request Review": "order_mgmt.returns.permissions.return_request_child_query",

@@ -51,6 +51,7 @@ OWNING_DOCTYPES = (
 	"Return Request",
 	"Order Change Request",
 	"Order Change Request Item",
+	"Review Policy",
 )
 """DocTypes whose controllers declare `server_owned_fields` (checked by the tests)."""
 
@@ -201,22 +202,17 @@ def claim_child_rows(doc) -> None:
 	Frappe)."""
 	if doc.is_new():
 		return
+	# The stored document Frappe loaded (for update) before this write, when it did: its rows are the
+	# rows stored under this document, without asking the database again.
+	before = doc.get_doc_before_save()
 	for df in doc.meta.get_table_fields():
 		rows = [row for row in doc.get(df.fieldname) or [] if row.name and not row.is_new()]
 		if not rows:
 			continue
-		table = frappe.qb.DocType(df.options)
-		own = set(
-			frappe.qb.from_(table)
-			.select(table.name)
-			.where(
-				table.name.isin([row.name for row in rows])
-				& (table.parent == doc.name)
-				& (table.parenttype == doc.doctype)
-				& (table.parentfield == df.fieldname)
-			)
-			.run(pluck=True)
-		)
+		if before is not None and before.name == doc.name:
+			own = {row.name for row in before.get(df.fieldname) or []}
+		else:
+			own = _stored_row_names(doc, df, rows)
 		for row in rows:
 			if row.name in own:
 				continue
@@ -228,6 +224,21 @@ def claim_child_rows(doc) -> None:
 				)
 			row.name = None
 			row.set("__islocal", 1)
+
+
+def _stored_row_names(doc, df, rows) -> set[str]:
+	table = frappe.qb.DocType(df.options)
+	return set(
+		frappe.qb.from_(table)
+		.select(table.name)
+		.where(
+			table.name.isin([row.name for row in rows])
+			& (table.parent == doc.name)
+			& (table.parenttype == doc.doctype)
+			& (table.parentfield == df.fieldname)
+		)
+		.run(pluck=True)
+	)
 
 
 def default_of(df):

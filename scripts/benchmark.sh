@@ -13,14 +13,24 @@
 #            hot item with enough stock, (c) one hot item with stock for half: orders per second of
 #            the app and of plain reserving Sales Orders, deadlocks, lock waits, refused orders and
 #            the hot item's reserved stock (order_mgmt/benchmarks/concurrency.py). It COMMITS.
+#   memory:  peak RSS of the bulk jobs (one batch Pick List, its deliveries, invoicing) over each
+#            size of SIZES approved orders (order_mgmt/benchmarks/memory.py)
+#   import:  ORDERS orders of LINES lines imported by ERPNext's Data Import (Sales Orders, submitted)
+#            and by the app's Customer Order Import (reviewed, Sales Order, reservation), same run:
+#            both throughputs and the ratio (order_mgmt/benchmarks/order_import.py). It COMMITS.
 #
 # Usage: scripts/benchmark.sh [ORDERS [WARMUP [LINES]]]  intake (default: 30 orders per scenario,
 #                                                      3 warm-up, 10 lines per order)
 #        scripts/benchmark.sh held [ORDERS [WARMUP [LINES]]]  held order approved in one stage
 #        scripts/benchmark.sh picking [ORDERS]       picking (default: 50 orders)
 #        scripts/benchmark.sh cash [ORDERS [LINES]]   order to cash (default: 10 orders, 3 lines)
+#        scripts/benchmark.sh import [ORDERS [LINES]]  spreadsheet import (default: 100 orders, 5
+#                                                     lines; the issue's size: 2000 5)
 #        scripts/benchmark.sh concurrency [ORDERS [CLIENTS]]  throughput (default: 200 orders, 8
-#                                                     clients; BENCH_SCENARIOS=abc picks scenarios)
+#                                                     clients; BENCH_SCENARIOS=abc picks scenarios;
+#                                                     BENCH_ROUNDS=2 alternates app and plain in rounds)
+#        scripts/benchmark.sh memory [SIZES]          bulk jobs' peak RSS (default: 100,500 orders;
+#                                                     BENCH_TRACEMALLOC=1 adds Python's allocation peak)
 #
 # Environment:
 #   BENCH_DIR         bench location                  (default: ~/frappe-bench)
@@ -30,6 +40,8 @@
 #   BENCH_PROFILE     intake: print the N app functions issuing most SQL on the Customer Order path,
 #                     and the N statement kinds (verb and table) the Customer Order path adds most
 #   BENCH_CPROFILE    intake: print cProfile's N functions of most cumulative time, per scenario
+#   BENCH_COMMIT_WORK intake/held: 1 (default) counts the before-commit callbacks of each step (what
+#                     its request's commit runs first: analytics facts), 0 leaves them out
 set -euo pipefail
 
 APP_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,15 +50,17 @@ TEST_SITE="${TEST_SITE:-test-order-mgmt.localhost}"
 DB_ROOT_PASSWORD="${DB_ROOT_PASSWORD:-admin}"
 KIND=intake
 case "${1:-}" in
-picking | held | cash | concurrency)
+picking | held | cash | concurrency | import | memory)
 	KIND="$1"
 	shift
 	;;
 esac
 case $KIND in
+memory) default_orders=100,500 ;;
 picking) default_orders=50 ;;
 cash) default_orders=10 ;;
 concurrency) default_orders=200 ;;
+import) default_orders=100 ;;
 *) default_orders=30 ;;
 esac
 ORDERS="${1:-$default_orders}"
@@ -54,10 +68,25 @@ WARMUP="${2:-3}"
 LINES="${3:-${BENCH_LINES:-10}}"
 CASH_LINES="${2:-3}"
 CLIENTS="${2:-8}"
+IMPORT_LINES="${2:-5}"
 PROFILE="${BENCH_PROFILE:-0}"
 CPROFILE="${BENCH_CPROFILE:-0}"
 
-case "$ORDERS$WARMUP$LINES$PROFILE$CPROFILE$CASH_LINES$CLIENTS" in
+ROUNDS="${BENCH_ROUNDS:-2}"
+COMMIT_WORK="${BENCH_COMMIT_WORK:-1}"
+TRACEMALLOC="${BENCH_TRACEMALLOC:-0}"
+SIZES="$ORDERS"
+if [ $KIND = memory ]; then
+	ORDERS=0
+	case "${SIZES//,/}" in
+	'' | *[!0-9]*)
+		echo "usage: $0 memory [SIZES] (whole numbers separated by commas)" >&2
+		exit 2
+		;;
+	esac
+fi
+
+case "$ORDERS$WARMUP$LINES$PROFILE$CPROFILE$CASH_LINES$CLIENTS$IMPORT_LINES$ROUNDS$COMMIT_WORK$TRACEMALLOC" in
 *[!0-9]*)
 	echo "usage: $0 [ORDERS [WARMUP [LINES]]] (whole numbers)" >&2
 	exit 2
@@ -95,14 +124,22 @@ if ! grep -q '^order_mgmt' <<<"$apps"; then
 	exit 1
 fi
 
-if [ $KIND = cash ]; then
+if [ $KIND = memory ]; then
+	step "Bulk-job memory benchmark on $TEST_SITE ($SIZES orders)"
+	bench --site "$TEST_SITE" execute order_mgmt.benchmarks.memory.run \
+		--kwargs "{\"sizes\": \"$SIZES\", \"python\": $TRACEMALLOC}"
+elif [ $KIND = cash ]; then
 	step "Order-to-cash benchmark on $TEST_SITE ($ORDERS orders, $CASH_LINES lines)"
 	bench --site "$TEST_SITE" execute order_mgmt.benchmarks.cash.run \
 		--kwargs "{\"orders\": $ORDERS, \"lines\": $CASH_LINES}"
 elif [ $KIND = concurrency ]; then
 	step "Throughput benchmark on $TEST_SITE ($ORDERS orders, $CLIENTS clients; COMMITS its data)"
 	bench --site "$TEST_SITE" execute order_mgmt.benchmarks.concurrency.run \
-		--kwargs "{\"orders\": $ORDERS, \"clients\": $CLIENTS, \"scenarios\": \"${BENCH_SCENARIOS:-abc}\"}"
+		--kwargs "{\"orders\": $ORDERS, \"clients\": $CLIENTS, \"scenarios\": \"${BENCH_SCENARIOS:-abc}\", \"rounds\": $ROUNDS}"
+elif [ $KIND = import ]; then
+	step "Import benchmark on $TEST_SITE ($ORDERS orders, $IMPORT_LINES lines; COMMITS its data; load: $(cut -d' ' -f1-3 /proc/loadavg))"
+	bench --site "$TEST_SITE" execute order_mgmt.benchmarks.order_import.run \
+		--kwargs "{\"orders\": $ORDERS, \"lines\": $IMPORT_LINES}"
 elif [ $KIND = picking ]; then
 	step "Pick-list benchmark on $TEST_SITE ($ORDERS orders)"
 	bench --site "$TEST_SITE" execute order_mgmt.benchmarks.picking.run --kwargs "{\"orders\": $ORDERS}"
@@ -111,5 +148,5 @@ else
 	[ $KIND = held ] && held=1
 	step "Intake benchmark ($KIND) on $TEST_SITE ($ORDERS orders per scenario, $WARMUP warm-up, $LINES lines)"
 	bench --site "$TEST_SITE" execute order_mgmt.benchmarks.intake.run \
-		--kwargs "{\"orders\": $ORDERS, \"warmup\": $WARMUP, \"lines\": $LINES, \"profile\": $PROFILE, \"cprofile\": $CPROFILE, \"held\": $held}"
+		--kwargs "{\"orders\": $ORDERS, \"warmup\": $WARMUP, \"lines\": $LINES, \"profile\": $PROFILE, \"cprofile\": $CPROFILE, \"held\": $held, \"commit_work\": $COMMIT_WORK}"
 fi

@@ -96,9 +96,24 @@ def test_total_increase_at_threshold_goes_to_sales_below_it_not():
 	assert decide_change(facts(line(), increase_threshold=0)).route == ()
 
 
-def test_payment_terms_change_goes_to_sales():
+def test_payment_terms_change_goes_to_finance_and_names_both_terms():
 	kept = line(action=Action.KEEP, qty_after=10)
-	assert decide_change(facts(kept, payment_terms_changed=True)).tier == Tier.COMMERCIAL
+	decision = decide_change(
+		facts(kept, payment_terms_changed=True, payment_terms_before="Prepaid", payment_terms_after="Net 30")
+	)
+	assert (decision.tier, decision.route) == (Tier.COMMERCIAL, ("Finance",))
+	(reason,) = decision.reasons
+	assert (reason.code, reason.message) == (
+		"payment_terms",
+		"The payment terms change from Prepaid to Net 30",
+	)
+	assert decision.problems == ()
+
+
+def test_payment_terms_change_goes_to_sales_when_there_is_no_finance_stage():
+	kept = line(action=Action.KEEP, qty_after=10)
+	decision = decide_change(facts(kept, payment_terms_changed=True), stages=[Stage("Sales", 10)])
+	assert decision.route == ("Sales",)
 
 
 def test_quantity_below_delivered_is_a_problem_naming_the_row():
@@ -180,3 +195,44 @@ def test_next_stage():
 	assert next_stage(("Sales", "Warehouse"), ()) == "Sales"
 	assert next_stage(("Sales", "Warehouse"), ("Sales",)) == "Warehouse"
 	assert next_stage(("Sales",), ("Sales",)) is None
+
+
+def test_only_the_rules_passed_judge_a_change_whatever_their_condition():
+	"""The Frappe side passes the rules whose Applies to Changes box is ticked; each judges the change."""
+	kept = line(action=Action.KEEP, qty_after=10)
+	changed = line(qty_after=12)
+	assert decide_change(facts(changed)).route == ()
+	phone = [ReviewRule("Phone changes", Condition.CHANNEL_IS, "Warehouse", match_value="Phone")]
+	decision = decide_change(facts(changed, channel="Phone"), rules=phone)
+	assert (decision.tier, decision.route) == (Tier.COMMERCIAL, ("Warehouse",))
+	assert decision.reasons[0].rule == "Phone changes"
+	assert decide_change(facts(changed, channel="Portal"), rules=phone).route == ()
+	flagged = [ReviewRule("Flagged", Condition.FLAGGED_CUSTOMER, "Finance")]
+	assert decide_change(facts(changed, flagged_for_review=True), rules=flagged).route == ("Finance",)
+	new_customer = [ReviewRule("New", Condition.NEW_CUSTOMER, "Finance")]
+	assert decide_change(facts(changed, has_prior_invoice=False), rules=new_customer).route == ("Finance",)
+	assert decide_change(facts(kept, address_changed=True, order_type="Custom"), rules=[]).route == ()
+	custom = [ReviewRule("Custom", Condition.ORDER_TYPE_IS, "Warehouse", match_value="Custom")]
+	assert decide_change(facts(kept, address_changed=True, order_type="Custom"), rules=custom).route == (
+		"Warehouse",
+	)
+
+
+def test_a_stock_rule_judges_the_extra_quantity_and_affects_delivery():
+	rules, finance = [ReviewRule("Short", Condition.STOCK_SHORT, "Finance")], [Stage("Finance", 1)]
+	short = decide_change(facts(line(qty_after=30, free_stock_qty=15)), rules=rules, stages=finance)
+	assert (short.tier, short.route) == (Tier.DELIVERY, ("Finance",))
+	assert short.reasons[-1].message == "Row 1: projected quantity 15 of ITEM is below the 20.0 ordered"
+	within = decide_change(facts(line(qty_after=30, free_stock_qty=20)), rules=rules, stages=finance)
+	assert within.route == ()
+	down = decide_change(facts(line(qty_after=5, free_stock_qty=0)), rules=rules, stages=finance)
+	assert down.route == ()
+
+
+def test_a_payment_terms_rule_judges_only_new_terms():
+	rules = [ReviewRule("Net 90", Condition.PAYMENT_TERMS_IS, "Sales", match_value="Net 90")]
+	kept = line(action=Action.KEEP, qty_after=10)
+	to_net_90 = facts(kept, payment_terms_changed=True, payment_terms_after="Net 90")
+	assert decide_change(to_net_90, rules=rules).route == ("Sales", "Finance")
+	stays = facts(line(), payment_terms_after="Net 90")
+	assert decide_change(stays, rules=rules).route == ()

@@ -20,11 +20,17 @@ def facts(total, credit_limit=0.0, outstanding=0.0, discount=0.0):
 
 CASES = [
 	# held under the live policy (large order at 1000), auto-approved under the draft (at 5000)
-	ReplayCase("A", date(2026, 11, 2), facts(2000), actual_route=(SALES,)),
+	ReplayCase("A", date(2026, 11, 2), facts(2000), actual_route=(SALES,), actual_rules=("Large order",)),
 	# held under both: over its credit limit
-	ReplayCase("B", date(2026, 11, 3), facts(6000, credit_limit=5000), actual_route=(SALES, CREDIT)),
+	ReplayCase(
+		"B",
+		date(2026, 11, 3),
+		facts(6000, credit_limit=5000),
+		actual_route=(SALES, CREDIT),
+		actual_rules=("Large order", "Credit limit"),
+	),
 	# auto-approved under both
-	ReplayCase("C", date(2026, 11, 9), facts(100)),
+	ReplayCase("C", date(2026, 11, 9), facts(100), rebuilt=True),
 	# auto-approved, held by the draft's new discount rule
 	ReplayCase("D", date(2026, 11, 15), facts(100, discount=20)),
 ]
@@ -55,18 +61,44 @@ def test_replay_decides_each_order_under_the_draft():
 
 def test_summary():
 	result = summary(replay(CASES, DRAFT, STAGES))
-	assert (result["orders"], result["actual_held"], result["draft_held"]) == (4, 2, 2)
+	assert (result["orders"], result["actual_held"], result["draft_held"], result["rebuilt"]) == (4, 2, 2, 1)
 	assert (result["actual_auto_approval_rate"], result["draft_auto_approval_rate"]) == (50.0, 50.0)
 	# 14 days: 2 weeks
+	assert result["weeks"] == 2.0
 	assert result["stages"] == [
-		{"stage": CREDIT, "actual": 1, "draft": 1, "difference": 0, "draft_per_week": 0.5},
-		{"stage": SALES, "actual": 2, "draft": 2, "difference": 0, "draft_per_week": 1.0},
+		{
+			"stage": CREDIT,
+			"actual": 1,
+			"draft": 1,
+			"difference": 0,
+			"actual_per_week": 0.5,
+			"draft_per_week": 0.5,
+		},
+		{
+			"stage": SALES,
+			"actual": 2,
+			"draft": 2,
+			"difference": 0,
+			"actual_per_week": 1.0,
+			"draft_per_week": 1.0,
+		},
 	]
-	assert result["rules"][0] == {"rule": "Big discount", "orders": 1, "per_week": 0.5}
-	assert [(c["order"], c["actual"], c["draft"]) for c in result["changed"]] == [
-		("A", "Held", "Auto-approved"),
-		("D", "Auto-approved", "Held"),
+	assert result["rules"] == [
+		{"rule": "Large order", "actual": 2, "draft": 1, "difference": -1, "draft_per_week": 0.5},
+		{"rule": "Credit limit", "actual": 1, "draft": 1, "difference": 0, "draft_per_week": 0.5},
+		{"rule": "Big discount", "actual": 0, "draft": 1, "difference": 1, "draft_per_week": 0.5},
 	]
+	assert result["changed_total"] == 2
+	assert [(c["order"], c["order_date"], c["actual"], c["draft"]) for c in result["changed"]] == [
+		("A", "2026-11-02", "Held", "Auto-approved"),
+		("D", "2026-11-15", "Auto-approved", "Held"),
+	]
+	assert result["changed"][0]["actual_rules"] == ["Large order"]
+
+
+def test_the_changed_orders_listed_are_capped_but_all_counted():
+	result = summary(replay(CASES, DRAFT, STAGES), changed_limit=1)
+	assert (result["changed_total"], [c["order"] for c in result["changed"]]) == (2, ["A"])
 
 
 def test_a_stage_the_draft_disables_holds_nothing():

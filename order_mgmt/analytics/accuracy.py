@@ -109,3 +109,70 @@ def cancellation_rows(facts: Iterable[AccuracyFact]) -> list[dict]:
 		{"reason": reason, "orders": count, "share": rate(count, len(facts))}
 		for reason, count in sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
 	]
+
+
+MEASURES = ("changed", "returned_for_changes", "cancelled", "wrong_item", "not_as_described", "accurate")
+
+
+@dataclass(frozen=True)
+class DayAccuracy:
+	"""The counted orders of one order date, already counted per measure (the report's SQL does this
+	over the Order Analytics Facts the way `day_counts` does from facts)."""
+
+	day: date
+	orders: int = 0
+	changed: int = 0
+	returned_for_changes: int = 0
+	cancelled: int = 0
+	wrong_item: int = 0
+	not_as_described: int = 0
+	accurate: int = 0
+
+
+def day_counts(facts: Iterable[AccuracyFact]) -> list[DayAccuracy]:
+	"""The counted orders per order date (the definition the report's SQL follows)."""
+	per_day: dict[date, list[AccuracyFact]] = defaultdict(list)
+	for fact in counted(facts):
+		per_day[fact.order_date].append(fact)
+	return [
+		DayAccuracy(
+			day,
+			len(group),
+			**{key: sum(bool(getattr(fact, key)) for fact in group) for key in MEASURES},
+		)
+		for day, group in sorted(per_day.items())
+	]
+
+
+def _count_measures(days: list[DayAccuracy]) -> dict:
+	orders = sum(day.orders for day in days)
+	counts = {key: sum(getattr(day, key) for day in days) for key in MEASURES}
+	return {
+		"orders": orders,
+		**counts,
+		**{f"{key}_rate": rate(value, orders) for key, value in counts.items()},
+	}
+
+
+def weekly_count_rows(days: Iterable[DayAccuracy]) -> list[dict]:
+	"""As weekly_rows, from counts per order date (a day may come more than once: they add up)."""
+	weeks: dict[date, list[DayAccuracy]] = defaultdict(list)
+	for day in days:
+		weeks[week_of(day.day)].append(day)
+	return [{"week": week, **_count_measures(weeks[week])} for week in sorted(weeks)]
+
+
+def total_count_row(days: Iterable[DayAccuracy]) -> dict:
+	return _count_measures(list(days))
+
+
+def cancellation_count_rows(reasons: dict[str | None, int], orders: int) -> list[dict]:
+	"""As cancellation_rows, from the cancelled orders counted per reason as written and the number
+	of counted orders."""
+	merged = Counter()
+	for reason, count in reasons.items():
+		merged[(reason or "").strip() or NO_REASON] += count
+	return [
+		{"reason": reason, "orders": count, "share": rate(count, orders)}
+		for reason, count in sorted(merged.items(), key=lambda item: (-item[1], item[0]))
+	]

@@ -11,7 +11,9 @@ Order of two lines promised five days after the order date, one or two Delivery 
 eight days, so about two thirds on time; 10 % in two shipments), a Sales Invoice per delivery with
 the cost at delivery, a few shortages with decisions, cancellations with reasons, amendments and
 Return Requests (wrong item / not as described): the Delivery Performance, Order Accuracy, Sales
-Analysis and Order Cycle Time figures measure real joins. Payments are not generated.
+Analysis and Order Cycle Time figures measure real joins. Payments are not generated. The Order
+Analytics Facts of the generated orders are then filled by facts.backfill — what a site's patch runs —
+and timed on their own (`facts_backfill_s`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import time
 from datetime import date, datetime, timedelta
 
 import frappe
+
+from order_mgmt.analytics import facts
 
 COMPANY = "OMT Analytics Benchmark Co"
 
@@ -35,6 +39,10 @@ def run(orders: int = 100000, repeat: int = 3, profile: str | None = None) -> di
 		generate(orders)
 		generate_fulfilment(orders)
 		result = {"orders": orders, "generate_s": round(time.perf_counter() - start, 1)}
+		start = time.perf_counter()
+		facts.backfill(COMPANY)
+		result["facts_backfill_s"] = round(time.perf_counter() - start, 1)
+		result.update(time_upkeep(orders))
 		if profile:
 			import cProfile
 			import pstats
@@ -140,6 +148,28 @@ def generate(orders: int) -> None:
 	)
 
 
+def time_upkeep(orders: int, samples: int = 200) -> dict:
+	"""What the facts' upkeep adds to a commit that touched one order (its facts recomputed) or one
+	invoice (its lines rewritten), in milliseconds, averaged over `samples` generated documents."""
+	rng = random.Random(17)
+	names = [f"OMT-BENCH-{rng.randrange(orders):07d}" for _i in range(samples)]
+	start = time.perf_counter()
+	for name in names:
+		facts.refresh([name])
+	per_order = (time.perf_counter() - start) / samples
+	invoices = frappe.get_all(
+		"Sales Invoice", filters={"company": COMPANY, "docstatus": 1}, pluck="name", limit=samples
+	)
+	start = time.perf_counter()
+	for name in invoices:
+		facts.refresh_sales("Sales Invoice", [name])
+	per_invoice = (time.perf_counter() - start) / max(1, len(invoices))
+	return {
+		"facts_upkeep_per_order_ms": round(per_order * 1000, 1),
+		"facts_upkeep_per_invoice_ms": round(per_invoice * 1000, 1),
+	}
+
+
 def time_reports(repeat: int, only: str | None = None) -> dict:
 	from order_mgmt.order_mgmt.report.delivery_performance import delivery_performance
 	from order_mgmt.order_mgmt.report.order_accuracy import order_accuracy
@@ -186,6 +216,70 @@ def time_reports(repeat: int, only: str | None = None) -> dict:
 		replay_policy(rules=draft, orders=10000, company=COMPANY)
 		times.append(time.perf_counter() - start)
 	result["policy_replay_10000"] = round(statistics.median(times), 2)
+	return result
+
+
+def replay(orders: int = 10000, repeat: int = 3) -> dict:
+	"""The policy replay alone, over `orders` generated orders (rolled back like `run`);
+	`bench --site SITE execute order_mgmt.analytics.benchmark.replay --kwargs '{"orders": 10000}'`.
+	The held orders' reviews get frozen facts (a two-line JSON, as a submit freezes them), the
+	auto-approved ones are rebuilt from the order record; timed: `replay_policy` (rules sent with the
+	call) and a Review Policy replayed inline (`run_policy_replay`, result stored on the policy)."""
+	from order_mgmt.analytics import policy_replay
+	from order_mgmt.analytics.replay import facts_to_dict
+	from order_mgmt.review.engine import LineFacts, OrderFacts
+
+	frappe.db.rollback()
+	try:
+		start = time.perf_counter()
+		generate(orders)
+		generate_fulfilment(orders)
+		facts = OrderFacts(
+			grand_total=1200.0,
+			lines=(
+				LineFacts(1, "OMT-BENCH-ITEM-1", 2, projected_qty=50),
+				LineFacts(2, "OMT-BENCH-ITEM-2", 1),
+			),
+			credit_limit=5000.0,
+			outstanding=800.0,
+		)
+		frappe.db.sql(
+			"""update `tabOrder Review` review join `tabCustomer Order` co on co.name = review.customer_order
+			set review.decision_facts = %s where co.company = %s""",
+			(frappe.as_json(facts_to_dict(facts), indent=None), COMPANY),
+		)
+		result = {"orders": orders, "generate_s": round(time.perf_counter() - start, 1)}
+		rules = [
+			{"name": "Draft", "condition": "Grand Total At Least", "stage": "Sales", "threshold": 5000},
+			{"name": "Draft credit", "condition": "Credit Over Limit", "stage": "Finance"},
+		]
+		policy = frappe.get_doc(
+			{
+				"doctype": "Review Policy",
+				"title": "OMT benchmark",
+				"rules": [{**rule, "rule_name": rule["name"]} for rule in rules],
+			}
+		).insert(ignore_permissions=True)
+		for case, call in (
+			(
+				"replay_policy",
+				lambda: policy_replay.replay_policy(rules=rules, orders=orders, company=COMPANY),
+			),
+			(
+				"review_policy_inline",
+				lambda: policy_replay.run_policy_replay(policy.name, orders, company=COMPANY, progress=False),
+			),
+		):
+			times = []
+			for _attempt in range(repeat):
+				begin = time.perf_counter()
+				summary = call()
+				times.append(time.perf_counter() - begin)
+			result[f"{case}_{orders}_s"] = round(statistics.median(times), 2)
+		result["replayed"], result["rebuilt"] = summary["orders"], summary["rebuilt"]
+	finally:
+		frappe.db.rollback()
+	print(result)
 	return result
 
 
@@ -570,6 +664,7 @@ def explain(orders: int = 5000, cases: str = "delivery_performance_week,sales_an
 	try:
 		generate(orders)
 		generate_fulfilment(orders)
+		facts.backfill(COMPANY)
 		frappe.db.sql = capture
 		time_reports(1, only=cases)
 		frappe.db.sql = sql

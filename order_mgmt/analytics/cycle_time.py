@@ -19,13 +19,13 @@ these rows.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from order_mgmt.analytics.review_kpis import week_of
-from order_mgmt.analytics.stats import median, percentile
+from order_mgmt.analytics.stats import median, percentile, percentile_counted
 
 # step: (start milestone, end milestone, unit)
 STEPS = {
@@ -124,6 +124,72 @@ def step_rows(orders: Iterable[OrderMilestones]) -> list[dict]:
 	candidates = [r for r in rows if r["step"] != "total" and r["median"] is not None]
 	if candidates:
 		# compare in hours so that the review step competes with the others
+		slowest = max(candidates, key=lambda r: r["median"] * (1 if r["unit"] == "hours" else 24))
+		slowest["slowest"] = 1
+	return rows
+
+
+# Counted form (the report's SQL counts each step's durations per order date, so that a period of any
+# length comes back as a few thousand rows): a step's durations as {order date: {duration: orders}}.
+StepCounts = dict[date, Counter]
+
+
+def hours_between(microseconds: int) -> float:
+	"""A review step's duration from the microseconds between its milestones, as step_duration gives
+	it."""
+	return round(max(0.0, microseconds / 10**6 / 3600), 2)
+
+
+def _merged(per_day: StepCounts, days) -> Counter:
+	total: Counter = Counter()
+	for day in days:
+		total.update(per_day.get(day, {}))
+	return total
+
+
+def _counted_stats(orders: int, steps: dict[str, StepCounts], days) -> dict:
+	row: dict = {"orders": orders}
+	for step in STEPS:
+		values = _merged(steps.get(step, {}), days)
+		row[f"{step}_median"] = percentile_counted(values, 50)
+		row[f"{step}_p90"] = percentile_counted(values, 90)
+	return row
+
+
+def weekly_count_rows(orders_per_day: dict[date, int], steps: dict[str, StepCounts]) -> list[dict]:
+	"""As weekly_rows, from the orders per order date and each step's counted durations."""
+	weeks: dict[date, list[date]] = defaultdict(list)
+	for day in orders_per_day:
+		weeks[week_of(day)].append(day)
+	return [
+		{"week": week, **_counted_stats(sum(orders_per_day[d] for d in weeks[week]), steps, weeks[week])}
+		for week in sorted(weeks)
+	]
+
+
+def total_count_row(orders_per_day: dict[date, int], steps: dict[str, StepCounts]) -> dict:
+	"""As total_row, from counts."""
+	return _counted_stats(sum(orders_per_day.values()), steps, list(orders_per_day))
+
+
+def step_count_rows(steps: dict[str, StepCounts]) -> list[dict]:
+	"""As step_rows, from each step's counted durations."""
+	rows = []
+	for step, (_start, _end, unit) in STEPS.items():
+		per_day = steps.get(step, {})
+		values = _merged(per_day, per_day)
+		rows.append(
+			{
+				"step": step,
+				"unit": unit,
+				"orders": sum(values.values()),
+				"median": percentile_counted(values, 50),
+				"p90": percentile_counted(values, 90),
+				"slowest": 0,
+			}
+		)
+	candidates = [r for r in rows if r["step"] != "total" and r["median"] is not None]
+	if candidates:
 		slowest = max(candidates, key=lambda r: r["median"] * (1 if r["unit"] == "hours" else 24))
 		slowest["slowest"] = 1
 	return rows

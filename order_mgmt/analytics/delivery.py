@@ -293,3 +293,123 @@ def shortage_rows(shortages: Iterable[ShortageFact], today: date) -> list[dict]:
 			}
 		)
 	return rows
+
+
+@dataclass(frozen=True)
+class OrderDelivery:
+	"""One order's delivery figures that do not depend on the day they are looked at (kept per order in
+	the Order Analytics Facts): its Sales Order lines, the measured ones (quantity above 0) delivered on
+	time or late, the promised dates of the measured lines not yet delivered (None: no promise), the
+	latest promised date, the latest completion date and the Delivery Notes that brought its lines."""
+
+	order: str
+	order_date: date
+	lines: int = 0
+	measured: int = 0
+	on_time: int = 0
+	late: int = 0
+	pending: tuple[date | None, ...] = ()
+	promised: date | None = None
+	delivered: date | None = None
+	deliveries: int = 0
+
+	def outcomes(self, today: date) -> dict[str, int]:
+		"""The measured lines per outcome as line_outcome gives them on `today`."""
+		overdue = sum(1 for day in self.pending if day is not None and day < today)
+		return {ON_TIME: self.on_time, LATE: self.late, OVERDUE: overdue, OPEN: len(self.pending) - overdue}
+
+	def outcome(self, today: date) -> str | None:
+		"""The order's outcome as order_outcome gives it on `today`."""
+		if not self.measured:
+			return None
+		counts = self.outcomes(today)
+		if counts[LATE] or counts[OVERDUE]:
+			return LATE
+		return OPEN if counts[OPEN] else ON_TIME
+
+
+def summarize(lines: Iterable[LineFact]) -> list[OrderDelivery]:
+	"""Per order of the lines given: its OrderDelivery (the figures order_rows and day_counts take from
+	the lines, with the day left out)."""
+	result = []
+	for name, order_lines in _orders(lines).items():
+		measured = [line for line in order_lines if line.qty > 0]
+		completed = {line.line: delivered_on(line) for line in order_lines}
+		on_time = late = 0
+		pending = []
+		for line in measured:
+			day = completed[line.line]
+			if day is None:
+				pending.append(line.promised)
+			elif line.promised is None or day <= line.promised:
+				on_time += 1
+			else:
+				late += 1
+		promised = [line.promised for line in order_lines if line.promised]
+		done = [day for day in completed.values() if day]
+		result.append(
+			OrderDelivery(
+				name,
+				order_lines[0].order_date,
+				lines=len(order_lines),
+				measured=len(measured),
+				on_time=on_time,
+				late=late,
+				pending=tuple(sorted(pending, key=lambda d: (d is None, d))),
+				promised=max(promised) if promised else None,
+				delivered=max(done) if done else None,
+				deliveries=len({d.note for line in order_lines for d in line.deliveries}),
+			)
+		)
+	return result
+
+
+def summary_order_rows(orders: Iterable[OrderDelivery], today: date) -> list[dict]:
+	"""As order_rows, from the orders' summaries."""
+	rows = []
+	for order in orders:
+		counts = order.outcomes(today)
+		rows.append(
+			{
+				"order": order.order,
+				"order_date": order.order_date,
+				"promised": order.promised,
+				"delivered": order.delivered,
+				"lines": order.measured,
+				"on_time_lines": counts[ON_TIME],
+				"late_lines": counts[LATE] + counts[OVERDUE],
+				"deliveries": order.deliveries,
+				"outcome": order.outcome(today),
+			}
+		)
+	return sorted(rows, key=lambda r: (r["order_date"], r["order"]))
+
+
+def summary_day_counts(orders: Iterable[OrderDelivery], today: date) -> list[DayCounts]:
+	"""As day_counts, from the orders' summaries (orders without a measured line are left out)."""
+	per_day: dict[date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
+	for order in orders:
+		outcome = order.outcome(today)
+		if outcome is None:
+			continue
+		counts = per_day[order.order_date]
+		for line_outcome_, lines in order.outcomes(today).items():
+			counts[KEYS[line_outcome_]] += lines
+		counts[{ON_TIME: "on_time_orders", LATE: "late_orders", OPEN: "open_orders"}[outcome]] += 1
+		if order.deliveries > 1:
+			counts["partial_shipments"] += 1
+	return [DayCounts(day, **counts) for day, counts in sorted(per_day.items())]
+
+
+KEYS = {ON_TIME: "on_time_lines", LATE: "late_lines", OVERDUE: "overdue_lines", OPEN: "open_lines"}
+
+
+def pack_dates(days: Iterable[date | None]) -> str:
+	"""Promised dates as the facts keep them: ISO dates, "-" for none, comma-separated."""
+	return ",".join(str(day) if day else "-" for day in days)
+
+
+def unpack_dates(text: str | None) -> tuple[date | None, ...]:
+	if not text:
+		return ()
+	return tuple(None if part == "-" else date.fromisoformat(part) for part in text.split(","))

@@ -6,7 +6,8 @@ review (`facts_from_dict` reads them back from the JSON `facts_to_dict` wrote) a
 actually took; `replay` runs order_mgmt/review/engine.py's `decide` under the draft rules and
 stages, and `summary` says per rule and per stage how many orders the draft would hold, how many
 more or fewer than actually held, the auto-approval rate before and after, the expected reviewer
-workload per week and which orders change outcome (auto-approved ↔ held).
+workload per week and which orders change outcome (auto-approved ↔ held). Orders reviewed before
+the facts were frozen are rebuilt from the order record (`facts_from_order`); the summary counts them.
 """
 
 from __future__ import annotations
@@ -87,6 +88,10 @@ class ReplayCase:
 	actual_route: tuple[str, ...] = ()
 	"""The stages the order was actually sent to (empty: it was auto-approved)."""
 	must_pass: tuple[str, ...] = ()
+	actual_rules: tuple[str, ...] = ()
+	"""The rules that actually held it (its hold reasons)."""
+	rebuilt: bool = False
+	"""No facts were frozen at its review: they were rebuilt from the order record."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,8 @@ class ReplayOutcome:
 	actual_route: tuple[str, ...]
 	draft_route: tuple[str, ...]
 	draft_rules: tuple[str, ...]
+	actual_rules: tuple[str, ...] = ()
+	rebuilt: bool = False
 
 	@property
 	def changed(self) -> bool:
@@ -116,6 +123,8 @@ def replay(
 				tuple(case.actual_route),
 				decision.route,
 				tuple(dict.fromkeys(decision.rules)),
+				tuple(dict.fromkeys(case.actual_rules)),
+				case.rebuilt,
 			)
 		)
 	return outcomes
@@ -128,25 +137,39 @@ def _weeks(outcomes: list[ReplayOutcome]) -> float:
 	return max(days / 7, 1.0)
 
 
-def summary(outcomes: Iterable[ReplayOutcome]) -> dict:
-	"""Totals, per rule and per stage (actual against draft holds, and draft holds per week), and the
-	orders whose outcome changes."""
+def summary(outcomes: Iterable[ReplayOutcome], changed_limit: int | None = None) -> dict:
+	"""Totals, per rule and per stage (orders actually held against held under the draft, and holds
+	per week: the reviewers' workload), and the orders whose outcome changes (the first
+	`changed_limit`; `changed_total` counts them all)."""
 	outcomes = list(outcomes)
 	weeks = _weeks(outcomes)
 	actual_stage = Counter(stage for o in outcomes for stage in set(o.actual_route))
 	draft_stage = Counter(stage for o in outcomes for stage in set(o.draft_route))
+	actual_rule = Counter(rule for o in outcomes for rule in o.actual_rules)
 	draft_rule = Counter(rule for o in outcomes for rule in o.draft_rules)
 	actual_auto = sum(1 for o in outcomes if not o.actual_route)
 	draft_auto = sum(1 for o in outcomes if not o.draft_route)
+	changed = [o for o in outcomes if o.changed]
 	return {
 		"orders": len(outcomes),
+		"rebuilt": sum(1 for o in outcomes if o.rebuilt),
+		"weeks": round(weeks, 2),
 		"actual_auto_approval_rate": rate(actual_auto, len(outcomes)),
 		"draft_auto_approval_rate": rate(draft_auto, len(outcomes)),
 		"actual_held": len(outcomes) - actual_auto,
 		"draft_held": len(outcomes) - draft_auto,
 		"rules": [
-			{"rule": rule, "orders": count, "per_week": round(count / weeks, 2)}
-			for rule, count in sorted(draft_rule.items(), key=lambda item: (-item[1], item[0]))
+			{
+				"rule": rule,
+				"actual": actual_rule[rule],
+				"draft": draft_rule[rule],
+				"difference": draft_rule[rule] - actual_rule[rule],
+				"draft_per_week": round(draft_rule[rule] / weeks, 2),
+			}
+			for rule in sorted(
+				set(actual_rule) | set(draft_rule),
+				key=lambda rule: (-draft_rule[rule], -actual_rule[rule], rule),
+			)
 		],
 		"stages": [
 			{
@@ -154,18 +177,21 @@ def summary(outcomes: Iterable[ReplayOutcome]) -> dict:
 				"actual": actual_stage[stage],
 				"draft": draft_stage[stage],
 				"difference": draft_stage[stage] - actual_stage[stage],
+				"actual_per_week": round(actual_stage[stage] / weeks, 2),
 				"draft_per_week": round(draft_stage[stage] / weeks, 2),
 			}
 			for stage in sorted(set(actual_stage) | set(draft_stage))
 		],
+		"changed_total": len(changed),
 		"changed": [
 			{
 				"order": o.order,
+				"order_date": o.order_date.isoformat(),
 				"actual": "Held" if o.actual_route else "Auto-approved",
 				"draft": "Held" if o.draft_route else "Auto-approved",
+				"actual_rules": list(o.actual_rules),
 				"draft_rules": list(o.draft_rules),
 			}
-			for o in outcomes
-			if o.changed
+			for o in (changed if changed_limit is None else changed[:changed_limit])
 		],
 	}

@@ -3,7 +3,8 @@
 `order_conditions` narrows Customer Orders (submitted or cancelled) to a company and period of order
 dates and, when given, a customer, customer group, territory (each with the groups below it), item
 group (orders with at least one line of an item in it or below it), channel and order type. Groups
-become sub-queries, so a report stays one query per measure, never one per row."""
+become sub-queries, so a report stays one query per measure, never one per row. `fact_conditions`
+narrows the Order Analytics Facts (analytics/facts.py) the same way."""
 
 from __future__ import annotations
 
@@ -52,8 +53,18 @@ def orders_with_item_group(group: str):
 
 
 def order_conditions(order, filters):
+	return _conditions(order, order.docstatus, filters)
+
+
+def fact_conditions(fact, filters):
+	"""The same narrowing over Order Analytics Facts (one row per order, named like it, with the
+	order's docstatus as order_docstatus)."""
+	return _conditions(fact, fact.order_docstatus, filters)
+
+
+def _conditions(order, docstatus, filters):
 	condition = (
-		(order.docstatus >= 1)
+		(docstatus >= 1)
 		& (order.company == filters.company)
 		& (order.order_date >= getdate(filters.from_date))
 		& (order.order_date <= getdate(filters.to_date))

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from order_mgmt.analytics.stats import median, rate
+from order_mgmt.analytics.stats import median, percentile_counted, rate
 
 AUTO_APPROVED = "Auto-approved"
 HELD = "Held for Review"
@@ -184,4 +184,113 @@ def hold_rule_rows(orders: Iterable[OrderFact]) -> list[dict]:
 	orders = list(orders)
 	held = Counter(rule for o in orders for rule in set(o.hold_rules) if rule)
 	rows = [{"rule": rule, "orders": n, "share": rate(n, len(orders))} for rule, n in held.items()]
+	return sorted(rows, key=lambda row: (-row["orders"], row["rule"]))
+
+
+# Counted form: the report's SQL counts the orders' flags (kept per order in the Order Analytics
+# Facts, from order_flags) and their reviews' measures per order date, and each review time per order
+# date, so that a period of any length comes back as a few rows per day.
+@dataclass(frozen=True)
+class DayReviews:
+	day: date
+	orders: int = 0
+	auto_approved: int = 0
+	manual: int = 0
+	held: int = 0
+	rejected: int = 0
+	returned: int = 0
+	decisions: int = 0
+	sla_breaches: int = 0
+	escalated: int = 0
+
+
+DAY_COUNTS = ("orders", "auto_approved", "manual", "held", "rejected", "returned")
+REVIEW_COUNTS = ("decisions", "sla_breaches", "escalated")
+
+
+def order_flags(order: OrderFact, reviews: Sequence[ReviewFact]) -> dict[str, bool]:
+	"""What an order counts for in the weekly measures (not depending on the day it is looked at)."""
+	return {
+		"auto_approved": is_auto_approved(order, reviews),
+		"manual": is_manual(order, reviews),
+		"held": bool(order.hold_rules),
+		"rejected": any(r.decision == REJECTED for r in reviews),
+		"returned": any(r.decision == RETURNED for r in reviews),
+	}
+
+
+def review_hours_between(microseconds: int) -> float:
+	"""A decided review's time from the microseconds between its request and its decision, as
+	review_hours gives it."""
+	return max(0.0, microseconds / 10**6 / 3600)
+
+
+def day_counts(
+	orders: Iterable[OrderFact], reviews: Iterable[ReviewFact], now: datetime
+) -> tuple[list[DayReviews], dict[date, Counter]]:
+	"""The counts per order date and the review times per order date (the definitions the report's
+	SQL follows). Reviews of orders not given are ignored."""
+	reviews_of = _by_order(reviews)
+	counts: dict[date, Counter] = defaultdict(Counter)
+	hours: dict[date, Counter] = defaultdict(Counter)
+	for order in orders:
+		reviews = reviews_of.get(order.name, ())
+		day = counts[order.order_date]
+		day["orders"] += 1
+		day.update({key: int(flag) for key, flag in order_flags(order, reviews).items()})
+		for review in reviews:
+			day["decisions"] += review.decided
+			day["sla_breaches"] += is_breach(review, now)
+			day["escalated"] += review.escalated
+			if review_hours(review) is not None:
+				hours[order.order_date][review_hours(review)] += 1
+	days = [DayReviews(day, **{k: v for k, v in c.items()}) for day, c in sorted(counts.items())]
+	return days, dict(hours)
+
+
+def _count_kpis(days: list[DayReviews], hours: Counter) -> dict:
+	total = {key: sum(getattr(day, key) for day in days) for key in (*DAY_COUNTS, *REVIEW_COUNTS)}
+	return {
+		"orders": total["orders"],
+		"auto_approved": total["auto_approved"],
+		"auto_approval_rate": rate(total["auto_approved"], total["orders"]),
+		"manual": total["manual"],
+		"manual_rate": rate(total["manual"], total["orders"]),
+		"held": total["held"],
+		"rejected": total["rejected"],
+		"returned": total["returned"],
+		"decisions": total["decisions"],
+		"sla_breaches": total["sla_breaches"],
+		"escalated": total["escalated"],
+		"median_review_hours": percentile_counted(hours, 50),
+	}
+
+
+def _hours_of(hours: dict[date, Counter], days) -> Counter:
+	total: Counter = Counter()
+	for day in days:
+		total.update(hours.get(day, {}))
+	return total
+
+
+def weekly_count_rows(days: Iterable[DayReviews], hours: dict[date, Counter]) -> list[dict]:
+	"""As weekly_rows, from counts per order date (a day may come more than once: they add up)."""
+	weeks: dict[date, list[DayReviews]] = defaultdict(list)
+	for day in days:
+		weeks[week_of(day.day)].append(day)
+	return [
+		{"week": week, **_count_kpis(weeks[week], _hours_of(hours, {d.day for d in weeks[week]}))}
+		for week in sorted(weeks)
+		if sum(d.orders for d in weeks[week])
+	]
+
+
+def total_count_row(days: Iterable[DayReviews], hours: dict[date, Counter]) -> dict:
+	days = list(days)
+	return _count_kpis(days, _hours_of(hours, {d.day for d in days}))
+
+
+def hold_rule_count_rows(held: dict[str, int], orders: int) -> list[dict]:
+	"""As hold_rule_rows, from the orders held per rule name and the number of orders."""
+	rows = [{"rule": rule, "orders": n, "share": rate(n, orders)} for rule, n in held.items() if rule]
 	return sorted(rows, key=lambda row: (-row["orders"], row["rule"]))

@@ -24,3 +24,24 @@ def median(values: Iterable[float | None]) -> float | None:
 def rate(part: int, whole: int) -> float:
 	"""part as a percentage of whole, two decimals; 0 when whole is 0."""
 	return round(part * 100 / whole, 2) if whole else 0.0
+
+
+def percentile_counted(counts: dict[float, int], p: float) -> float | None:
+	"""As percentile, from each value's number of occurrences (the same ranks and interpolation)."""
+	ordered = sorted((value, n) for value, n in counts.items() if value is not None and n > 0)
+	total = sum(n for _value, n in ordered)
+	if not total:
+		return None
+	position = (total - 1) * p / 100
+	lower = int(position)
+	upper = min(lower + 1, total - 1)
+	at_lower = at_upper = None
+	seen = 0
+	for value, n in ordered:
+		if at_lower is None and lower < seen + n:
+			at_lower = value
+		if upper < seen + n:
+			at_upper = value
+			break
+		seen += n
+	return round(at_lower + (at_upper - at_lower) * (position - lower), 2)

@@ -250,10 +250,33 @@ def _scenario(scenario: str, kind: str, orders: int, clients: int, customers: li
 	return total
 
 
-def run(orders: int = 200, clients: int = 8, scenarios: str = "abc") -> dict:
-	orders, clients = cint(orders), cint(clients)
-	if orders < clients or clients < 1:
-		raise BenchmarkError("orders must be at least clients, clients at least 1")
+def _merged(rounds: list[dict]) -> dict:
+	"""One scenario's rounds of one kind as one run: counts and seconds added up, orders per second
+	over all of them; the hot items' stock and reservations added up (each round has its own)."""
+	total = {
+		key: sum(row[key] for row in rounds)
+		for key in ("approved", "held", "refused", "deadlock", "lock_wait", "busy", "seconds")
+	}
+	total["seconds"] = round(total["seconds"], 2)
+	orders = sum(row["orders"] for row in rounds)
+	total["orders"] = orders
+	total["orders_per_second"] = round(orders / total["seconds"], 2) if total["seconds"] else 0.0
+	total["errors"] = [error for row in rounds for error in row["errors"]][:5]
+	total["busy_at"] = [where for row in rounds for where in row["busy_at"]][:4]
+	if all("reserved" in row for row in rounds):
+		for key in ("stock", "actual_qty", "reserved"):
+			total[key] = sum(row[key] for row in rounds)
+		total["over_reserved"] = any(row["over_reserved"] for row in rounds)
+	return total
+
+
+def run(orders: int = 200, clients: int = 8, scenarios: str = "abc", rounds: int = 2) -> dict:
+	"""Each scenario's orders run in `rounds` rounds, the app and plain Sales Orders taking turns
+	(plain first in odd rounds, the app first in even ones), so that load from elsewhere on the machine
+	falls on both alike; each round is its own set of clients, items and stock."""
+	orders, clients, rounds = cint(orders), cint(clients), max(cint(rounds), 1)
+	if orders < clients * rounds or clients < 1:
+		raise BenchmarkError("orders must be at least clients times rounds, clients at least 1")
 	frappe.set_user("Administrator")
 	restore = _settings_for_run()
 	results: dict = {}
@@ -261,13 +284,24 @@ def run(orders: int = 200, clients: int = 8, scenarios: str = "abc") -> dict:
 		customers = [make_customer() for _ in range(clients)]
 		frappe.db.commit()
 		for scenario in scenarios:
+			done: dict[str, list[dict]] = {"plain": [], "app": []}
+			for index in range(rounds):
+				count = orders // rounds + (1 if index < orders % rounds else 0)
+				for kind in ("plain", "app") if index % 2 == 0 else ("app", "plain"):
+					row = _scenario(scenario, kind, count, clients, customers)
+					row["orders"] = count
+					done[kind].append(row)
+					# as it goes: a long run may be cut short
+					print(f"{scenario}.{kind} round {index + 1}: {row}", flush=True)
 			for kind in ("plain", "app"):
-				row = results[f"{scenario}.{kind}"] = _scenario(scenario, kind, orders, clients, customers)
-				print(f"{scenario}.{kind}: {row}", flush=True)  # as it goes: a long run may be cut short
+				results[f"{scenario}.{kind}"] = _merged(done[kind])
 	finally:
 		frappe.db.rollback()
 		_restore_settings(restore)
-	print(f"\nThroughput: {clients} concurrent clients, {orders} one-line orders per run (pid {os.getpid()})")
+	print(
+		f"\nThroughput: {clients} concurrent clients, {orders} one-line orders per scenario and kind, "
+		f"in {rounds} alternating rounds (pid {os.getpid()})"
+	)
 	header = (
 		f"{'scenario':<30}{'kind':<32}{'orders/s':>9}{'approved':>9}{'held':>6}{'refused':>8}"
 		f"{'deadlock':>9}{'lockwait':>9}{'reserved/stock':>16}"

@@ -13,7 +13,9 @@ with prices) it measures, order by order and alternating between the two:
   insert and submit, (c).
 
 For each it reports the median and p90 wall time per order and the SQL statements per order
-(calls to frappe.db.sql, split into SELECT, writes and other statements such as savepoints).
+(calls to frappe.db.sql, split into SELECT, writes and other statements such as savepoints). Each
+step (insert, submit, approval: one request each) includes what its commit would run before
+committing (frappe.db.before_commit callbacks, e.g. the analytics facts of the orders it touched).
 
 Nothing it makes is kept: the whole run is one transaction, rolled back at the end (a commit
 attempted during the run aborts it), and the rollback is checked before the results are returned.
@@ -104,9 +106,20 @@ class Recorder:
 	"""The measured scenario running (None: warm-up or setup)."""
 	cprofiles: dict[str, cProfile.Profile] | None = None
 	"""When set, a cProfile of each scenario's measured orders."""
+	commit_work: bool = True
+	"""Run (and count) the before-commit callbacks after each step, as its request's commit would."""
 
 	def timed(self, call: Callable[[], object]) -> tuple[float, Counter]:
-		"""Wall time and statements of one call."""
+		"""Wall time and statements of one call, with what its request's commit would run first: the
+		callbacks registered for before the commit (analytics facts, …; the run itself never commits)."""
+
+		def with_commit_work():
+			call()
+			frappe.db.before_commit.run()
+
+		return self._timed(with_commit_work if self.commit_work else call)
+
+	def _timed(self, call: Callable[[], object]) -> tuple[float, Counter]:
 		self.active = Counter()
 		profiler = None
 		if self.cprofiles is not None and self.scenario:
@@ -514,6 +527,7 @@ def run(
 	profile: int | None = None,
 	cprofile: int | None = None,
 	held: int = 0,
+	commit_work: int = 1,
 ) -> dict:
 	"""Benchmark `orders` orders of each scenario after `warmup` unmeasured ones, `lines` lines each
 	(default: env BENCH_LINES or 10); with `profile` (or env BENCH_PROFILE) > 0, also print that many
@@ -531,6 +545,7 @@ def run(
 		profile=Counter() if profile > 0 else None,
 		signatures={} if profile > 0 else None,
 		cprofiles={} if cprofile > 0 else None,
+		commit_work=bool(cint(commit_work)),
 	)
 	totals: dict[str, set[float]] = {BASELINE: set(), INTAKE: set()}
 	overrides: dict = {}
@@ -603,6 +618,7 @@ def run(
 		"sales_order_grand_total": totals[BASELINE].pop(),
 		"settings_overridden_in_transaction": overrides,
 		"held_for_review": bool(approver),
+		"before_commit_work_counted": recorder.commit_work,
 		"results": {labels[key].strip(): value for key, value in results.items()},
 		"ratios_b_over_a": ratios,
 		"rollback": rollback,

@@ -11,12 +11,17 @@ function, run here in the foreground); the app imports a CSV of its template thr
 `order_mgmt.orders.bulk_import.run` (the job function), which also reviews each order (auto-approved:
 a known customer within every rule), creates and submits its Sales Order and reserves its stock.
 
-It prints and returns lines and orders per second for each, and the ratio app / ERPNext. Unlike
-benchmarks/intake.py it commits (both importers commit per document): run it on a test site.
+It prints and returns lines and orders per second for each, the ratio app / ERPNext and the load
+average at the start, between the two imports and at the end. Unlike benchmarks/intake.py it commits
+(both importers commit per document): run it on a test site — and run no test suite on that site
+meanwhile: ERPNext's `before_tests` deletes every Item Price, after which the app's orders are priced at
+0, held for review as priced below cost, and never reach a Sales Order (`approved_with_sales_order`
+then falls short of `created`).
 """
 
 from __future__ import annotations
 
+import os
 import time
 
 import frappe
@@ -86,6 +91,7 @@ def run(orders: int = 100, lines: int = 5, qty: float = 1) -> dict:
 		}
 	).insert()
 	frappe.db.commit()
+	load = [os.getloadavg()[0]]
 	started = time.perf_counter()
 	start_import(data_import.name)
 	erpnext_seconds = time.perf_counter() - started
@@ -103,9 +109,11 @@ def run(orders: int = 100, lines: int = 5, qty: float = 1) -> dict:
 		}
 	).insert()
 	frappe.db.commit()
+	load.append(os.getloadavg()[0])
 	started = time.perf_counter()
 	summary = bulk_import.run(order_import.name)
 	app_seconds = time.perf_counter() - started
+	load.append(os.getloadavg()[0])
 	approved = frappe.db.count(
 		"Customer Order", {"customer": customer, "docstatus": 1, "sales_order": ("is", "set")}
 	)
@@ -130,6 +138,81 @@ def run(orders: int = 100, lines: int = 5, qty: float = 1) -> dict:
 			"orders_per_second": round(orders / app_seconds, 2),
 		},
 		"ratio_app_to_erpnext": round(erpnext_seconds / app_seconds, 2),
+		"load_average_1min": {"start": load[0], "between": load[1], "end": load[2]},
+	}
+	print(frappe.as_json(result))
+	return result
+
+
+# --- where an import's time goes ---------------------------------------------------------------------
+
+
+def profile(orders: int = 30, lines: int = 5, top: int = 30) -> dict:
+	"""Import `orders` orders under cProfile, counting statements per kind and table and per app function,
+	and the time inside the order path (`external_intake.place`) against the import's own work. COMMITS."""
+	import cProfile
+	import io
+	import pstats
+	from collections import Counter
+
+	from order_mgmt.benchmarks.intake import app_frame, statement_signature
+	from order_mgmt.orders import bulk_import, external_intake
+
+	frappe.flags.mute_emails = True
+	name = prepare(orders, lines)
+	db_class = frappe.db.__class__
+	original_sql, original_place = db_class.sql, external_intake.place
+	inside = {"seconds": 0.0, "depth": 0}
+	signatures, frames, statements = Counter(), Counter(), Counter()
+
+	def sql(self, query, *args, **kwargs):
+		where = "order path" if inside["depth"] else "import"
+		statements[where] += 1
+		signatures[f"{where}: {statement_signature(query)}"] += 1
+		if not inside["depth"]:
+			frames[app_frame()] += 1
+		return original_sql(self, query, *args, **kwargs)
+
+	def place(*args, **kwargs):
+		inside["depth"] += 1
+		started = time.perf_counter()
+		try:
+			return original_place(*args, **kwargs)
+		finally:
+			inside["seconds"] += time.perf_counter() - started
+			inside["depth"] -= 1
+
+	profiler = cProfile.Profile()
+	db_class.sql, external_intake.place = sql, place
+	started = time.perf_counter()
+	profiler.enable()
+	try:
+		summary = bulk_import.run(name)
+	finally:
+		profiler.disable()
+		db_class.sql, external_intake.place = original_sql, original_place
+	seconds = time.perf_counter() - started
+	out = io.StringIO()
+	stats = pstats.Stats(profiler, stream=out).sort_stats("cumulative")
+	stats.print_stats(top)
+	# the app's steps on the order path (claim, order built, insert, submit, hand-off, reservation)
+	stats.print_stats(r"order_mgmt/(orders|review|erpnext_bridge|order_mgmt/doctype/customer_order)/", top)
+	print(out.getvalue())
+	print("statements per order:")
+	for key, value in signatures.most_common(top):
+		print(f"{value / orders:>9.1f}  {key}")
+	print("import statements per order by app function:")
+	for key, value in frames.most_common(top):
+		print(f"{value / orders:>9.1f}  {key}")
+	result = {
+		"orders": orders,
+		"lines": orders * lines,
+		"created": len(summary["created"]),
+		"refused": len(summary["refused"]),
+		"seconds": round(seconds, 2),
+		"seconds_in_order_path": round(inside["seconds"], 2),
+		"seconds_import_own": round(seconds - inside["seconds"], 2),
+		"statements_per_order": {key: round(value / orders, 1) for key, value in statements.items()},
 	}
 	print(frappe.as_json(result))
 	return result
@@ -152,6 +235,21 @@ def prepare(orders: int = 60, lines: int = 5) -> str:
 	frappe.db.commit()
 	print(doc.name)
 	return doc.name
+
+
+def serve_queue(site: str, queue: str) -> None:
+	"""An RQ worker as `bench worker` starts it (frappe.utils.background_jobs.start_worker: Frappe's
+	jobs, run by `execute_job` in a forked work horse) on one queue of this bench, with the site's
+	Redis — a queue of its own, so that a test's worker runs no job another test left in *long*.
+	Run in the bench's sites folder: `python -c "...serve_queue('SITE', 'QUEUE')"`."""
+	from frappe.utils.background_jobs import Worker, generate_qname, get_redis_conn
+
+	with frappe.init_site(site):
+		connection = get_redis_conn()
+		queues = [generate_qname(queue)]
+	Worker(queues, connection=connection).work(
+		logging_level="INFO", date_format="%Y-%m-%d %H:%M:%S", log_format="%(asctime)s %(message)s"
+	)
 
 
 def state(name: str) -> dict:

@@ -162,11 +162,15 @@ def price_order(order: CustomerOrder) -> None:
 		so_line.discount_amount = 0
 
 	so.taxes_and_charges = order.taxes_and_charges or so.taxes_and_charges
+	so.set("taxes", [])
 	if not so.taxes_and_charges:
+		# ERPNext's default template comes with its rows, read by the same function as
+		# append_taxes_from_master would read them again.
 		defaults = get_default_taxes_and_charges("Sales Taxes and Charges Template", company=order.company)
 		so.taxes_and_charges = defaults.get("taxes_and_charges")
-	so.set("taxes", [])
-	if so.taxes_and_charges:
+		if so.taxes_and_charges:
+			so.extend("taxes", defaults.get("taxes") or [])
+	else:
 		so.append_taxes_from_master()
 
 	so.calculate_taxes_and_totals()
@@ -287,9 +291,12 @@ def create_sales_order(order: CustomerOrder, credit_approved_by: str | None = No
 	# Inserted as submitted, in one step (Frappe runs validate, before_submit, on_update and on_submit):
 	# ERPNext validates and prices the Sales Order once, not once on insert and again on submit.
 	so.docstatus = 1
+	# The hand-off writes the order's status from it (record_hand_off): orders.tracking need not read it.
+	so.flags.in_hand_off = True
 	with server_owned.writing(so):  # the hand-off is what links a Sales Order to its order
 		with finance_approval_covers_credit_limit(so, order.name, credit_approved_by):
 			so.insert()
+	so.flags.in_hand_off = False
 	link_order_lines(order, so)
 	return so
 

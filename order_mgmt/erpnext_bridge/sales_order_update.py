@@ -13,7 +13,13 @@ the steps is the one `erpnext_bridge/stock_reservation.py` keeps for new orders:
    changes the lines: ERPNext checks what it always checks (quantity below delivered, billed amount
    above the new amount, credit limit, selling price) and refuses with its own message;
 4. the reservation is topped up again under the locks still held, and what cannot be reserved gets its
-   Material Request as for a new order (`fulfilment/shortage.py`).
+   Material Request as for a new order (`fulfilment/shortage.py`); a line that already has one gets
+   another for the part of its shortage no open request covers yet.
+
+New lines go to the warehouse given for each (Update Items puts a new line in the Sales Order's default
+warehouse, so new lines of different warehouses are added by one Update Items per warehouse). New
+payment terms: the Sales Order's template is set and its schedule emptied just before Update Items,
+which rebuilds the schedule from the template for the new total (ERPNext's `set_payment_schedule`).
 
 Everything runs in the caller's transaction; the caller wraps it in a savepoint so that a refusal at
 any step leaves nothing half-applied.
@@ -53,54 +59,86 @@ def update_sales_order(
 	credit_approver: str | None = None,
 	delivery_date: str | None = None,
 	shipping_address_name: str | None = None,
-	new_line_warehouse: str | None = None,
+	payment_terms_template: str | None = None,
 ):
 	"""Apply the lines as they should be to the Sales Order; returns (Sales Order, reserved stock qty per line).
 
 	`lines`: every line the Sales Order keeps or gets, as Update Items takes them (`docname` for a kept
-	line; a line not listed is removed). `credit_approver`: the finance reviewer whose approval lets this
-	change past ERPNext's credit-limit check."""
+	line; a line not listed is removed; a new line with its `warehouse`). `credit_approver`: the finance
+	reviewer whose approval lets this change past ERPNext's credit-limit check. `payment_terms_template`:
+	new terms, the schedule rebuilt by ERPNext."""
 	so = frappe.get_doc("Sales Order", sales_order, for_update=True)
 	if so.docstatus != 1 or so.status in ("Closed", "Completed", "On Hold"):
 		frappe.throw(
 			_("Sales Order {0} is {1}: it cannot be changed").format(so.name, _(so.status)),
 			SalesOrderUpdateError,
 		)
-	pick_list = open_pick_list_locked(so.name)
-	if pick_list:
-		frappe.throw(
-			_(
-				"Sales Order {0} is on Pick List {1}, not yet delivered: change it after the delivery, or cancel the Pick List first"
-			).format(so.name, pick_list),
-			PickListOpenError,
-			title=_("Being Picked"),
-		)
+	refuse_open_pick_list(so.name)
 	pairs = [(row.item_code, row.warehouse) for row in so.items if row.warehouse]
-	pairs += [(line["item_code"], new_line_warehouse) for line in lines if not line.get("docname")]
+	pairs += [(line["item_code"], line.get("warehouse")) for line in lines if not line.get("docname")]
 	if reservation_enabled():
 		lock_bins([pair for pair in pairs if pair[1]])
 
-	adds_lines = any(not line.get("docname") for line in lines)
 	with acting_as("Administrator"):  # the approval (or the minor tier) was checked before this
 		release_unpicked_reservations([so.name])
-		default = so.set_warehouse
-		if adds_lines and new_line_warehouse:
-			# Update Items puts a new line in the Sales Order's default warehouse (else the item's).
+		if payment_terms_template and payment_terms_template != so.payment_terms_template:
+			# Update Items rebuilds an empty schedule from the template (set_payment_schedule).
 			frappe.db.set_value(
-				"Sales Order", so.name, "set_warehouse", new_line_warehouse, update_modified=False
+				"Sales Order",
+				so.name,
+				"payment_terms_template",
+				payment_terms_template,
+				update_modified=False,
 			)
+			frappe.db.delete("Payment Schedule", {"parenttype": "Sales Order", "parent": so.name})
 		with finance_approval_covers_update_items(so.name, order_name, credit_approver):
-			update_child_qty_rate("Sales Order", json.dumps(lines, default=str), so.name)
-		if adds_lines and new_line_warehouse:
-			frappe.db.set_value("Sales Order", so.name, "set_warehouse", default, update_modified=False)
+			_update_items(so, lines)
 		_update_header(so.name, delivery_date, shipping_address_name)
 		updated = frappe.get_doc("Sales Order", so.name)
 	reserved = reserve_for_sales_order(updated)
 	if reservation_enabled():
 		from order_mgmt.fulfilment.shortage import raise_material_request
 
-		raise_material_request(updated, reserved)
+		raise_material_request(updated, reserved, top_up=True)
 	return updated, reserved
+
+
+def _update_items(so, lines: list[dict]) -> None:
+	"""ERPNext's Update Items, once per warehouse of the new lines (it puts new lines in the Sales Order's
+	default warehouse, which is set for the call and put back after)."""
+	kept = [{k: v for k, v in line.items() if k != "warehouse"} for line in lines if line.get("docname")]
+	groups: dict[str | None, list[dict]] = {}
+	for line in lines:
+		if not line.get("docname"):
+			groups.setdefault(line.get("warehouse"), []).append(
+				{k: v for k, v in line.items() if k != "warehouse"}
+			)
+	if not groups:
+		update_child_qty_rate("Sales Order", json.dumps(kept, default=str), so.name)
+		return
+	default = so.set_warehouse
+	for warehouse, added in groups.items():
+		if warehouse:
+			frappe.db.set_value("Sales Order", so.name, "set_warehouse", warehouse, update_modified=False)
+		known = {line["docname"] for line in kept}
+		update_child_qty_rate("Sales Order", json.dumps(kept + added, default=str), so.name)
+		# The lines just added are kept lines of the next call.
+		for row in frappe.get_doc("Sales Order", so.name).items:
+			if row.name not in known:
+				kept.append(line_for_update_items(row, row.qty, row.rate))
+	frappe.db.set_value("Sales Order", so.name, "set_warehouse", default, update_modified=False)
+
+
+def refuse_open_pick_list(sales_order: str) -> None:
+	pick_list = open_pick_list_locked(sales_order)
+	if pick_list:
+		frappe.throw(
+			_(
+				"Sales Order {0} is on Pick List {1}, not yet delivered: change it after the delivery, or cancel the Pick List first"
+			).format(sales_order, pick_list),
+			PickListOpenError,
+			title=_("Being Picked"),
+		)
 
 
 def open_pick_list_locked(sales_order: str) -> str | None:

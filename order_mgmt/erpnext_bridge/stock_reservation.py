@@ -146,6 +146,17 @@ def stock_item_codes(item_codes: list[str]) -> set[str]:
 	)
 
 
+def stock_items_of(sales_order) -> set[str]:
+	"""The stock items among a Sales Order's lines, read once per Sales Order object: its reservation and
+	the shortage follow-up of the same hand-off (fulfilment/shortage.py) ask for them."""
+	codes = tuple(sorted({row.item_code for row in sales_order.items}))
+	cached = sales_order.flags.get("stock_items")
+	if cached is None or cached[0] != codes:
+		cached = (codes, stock_item_codes(list(codes)))
+		sales_order.flags.stock_items = cached
+	return cached[1]
+
+
 def pending_stock_qty(row) -> float:
 	"""Stock quantity of a Sales Order line still to deliver."""
 	return flt(row.stock_qty) - flt(row.delivered_qty) * (flt(row.conversion_factor) or 1)
@@ -156,7 +167,7 @@ def _reserve(sales_order) -> dict[str, float]:
 	once picked are left out: ERPNext reserves them only from their Pick List ("has been picked,
 	please reserve stock from the Pick List"); the rest of such a line ships from free stock
 	(`fulfilment.picking.deliver_order`)."""
-	stock_items = stock_item_codes([row.item_code for row in sales_order.items])
+	stock_items = stock_items_of(sales_order)
 	lines = [
 		row
 		for row in sales_order.items

@@ -40,6 +40,7 @@ from order_mgmt.erpnext_bridge.stock_reservation import (
 	reserve_for_sales_order,
 	reserved_qty_by_line,
 	stock_item_codes,
+	stock_items_of,
 )
 from order_mgmt.utils import acting_as
 
@@ -60,7 +61,7 @@ class ShortageError(frappe.ValidationError):
 
 def shortages(sales_order, reserved: dict[str, float]) -> dict[str, float]:
 	"""Missing stock quantity per Sales Order line (stock items only): still to deliver, not reserved."""
-	stock_items = stock_item_codes([row.item_code for row in sales_order.items])
+	stock_items = stock_items_of(sales_order)
 	missing = {}
 	for row in sales_order.items:
 		if row.item_code not in stock_items:
@@ -71,21 +72,28 @@ def shortages(sales_order, reserved: dict[str, float]) -> dict[str, float]:
 	return missing
 
 
-def raise_material_request(sales_order, reserved: dict[str, float]) -> str | None:
+def raise_material_request(sales_order, reserved: dict[str, float], top_up: bool = False) -> str | None:
 	"""Submit Material Requests for what could not be reserved: a transfer from another warehouse of
 	the company that has the stock free, else a purchase. Lines already requested (by an earlier run,
-	or by hand) are left out, so it happens once. Returns the (first) request raised."""
+	or by hand) are left out, so it happens once. With `top_up` (a change raised a line's quantity), a
+	line already requested gets another request for the part of its shortage its open requests do not
+	cover. Returns the (first) request raised."""
 	missing = shortages(sales_order, reserved)
 	if not missing:
 		return None
-	requested = set(
-		frappe.get_all(
-			"Material Request Item",
-			filters={"sales_order_item": ("in", list(missing)), "docstatus": ("<", 2)},
-			pluck="sales_order_item",
+	if top_up:
+		open_qty = open_requested_qty(list(missing))
+		missing = {line: qty - open_qty.get(line, 0.0) for line, qty in missing.items()}
+		missing = {line: qty for line, qty in missing.items() if qty > EPSILON}
+	else:
+		requested = set(
+			frappe.get_all(
+				"Material Request Item",
+				filters={"sales_order_item": ("in", list(missing)), "docstatus": ("<", 2)},
+				pluck="sales_order_item",
+			)
 		)
-	)
-	missing = {line: qty for line, qty in missing.items() if line not in requested}
+		missing = {line: qty for line, qty in missing.items() if line not in requested}
 	if not missing:
 		return None
 	rows = {row.name: row for row in sales_order.items}
@@ -101,6 +109,36 @@ def raise_material_request(sales_order, reserved: dict[str, float]) -> str | Non
 			if lines:
 				raised.append(_submit_request(sales_order, lines, request_type, sources))
 	return raised[0] if raised else None
+
+
+def open_requested_qty(lines: list[str]) -> dict[str, float]:
+	"""Stock quantity per Sales Order line that its Material Requests (drafts included, stopped and
+	cancelled ones not) still have to bring: requested less received (a purchase) or transferred."""
+	request, row = frappe.qb.DocType("Material Request"), frappe.qb.DocType("Material Request Item")
+	rows = (
+		frappe.qb.from_(row)
+		.join(request)
+		.on(request.name == row.parent)
+		.select(
+			row.sales_order_item,
+			request.material_request_type,
+			row.stock_qty,
+			row.ordered_qty,
+			row.received_qty,
+		)
+		.where(
+			row.sales_order_item.isin(lines)
+			& (request.docstatus < 2)
+			& (request.status.notin(["Stopped", "Cancelled"]))
+		)
+	).run(as_dict=True)
+	result: dict[str, float] = {}
+	for found in rows:
+		done = found.ordered_qty if found.material_request_type == "Material Transfer" else found.received_qty
+		result[found.sales_order_item] = result.get(found.sales_order_item, 0.0) + max(
+			flt(found.stock_qty) - flt(done), 0.0
+		)
+	return result
 
 
 def transfer_source(row, qty: float, company: str) -> str | None:

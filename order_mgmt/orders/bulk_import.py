@@ -39,6 +39,10 @@ PROGRESS_EVERY = 5
 BUSY_RETRIES = 2
 """How often an order undone by a deadlock or lock wait timeout is tried again before it is reported."""
 FILE_TYPES = (".csv", ".xlsx")
+IMPORT_QUEUE = "long"
+ALIVE_SECONDS = 180
+"""A running import tells it is alive (Redis key with its host and process) before each order; a job
+RQ still lists as started but silent for this long, or whose process on this host is gone, was killed."""
 
 
 class OrderImportError(frappe.ValidationError):
@@ -91,10 +95,10 @@ def file_problem_message(problem: Problem) -> str:
 	return problem.code
 
 
-def load(doc) -> tuple[list[Group], list[dict], int]:
+def load(doc, table: list[list] | None = None) -> tuple[list[Group], list[dict], int]:
 	"""The file's orders, the problems of the file itself ({row, column, message}), and its row count.
 	A file whose header cannot be read raises."""
-	table = read_table(doc.import_file)
+	table = read_table(doc.import_file) if table is None else table
 	rows, problems = external.table_rows(table)
 	if problems:
 		frappe.throw(
@@ -138,7 +142,33 @@ def reset_messages() -> int:
 	return 0
 
 
-def process_group(group: Group, company: str, import_name: str, dry_run: bool) -> dict:
+class FileLookups:
+	"""What the orders of one file share, read once per file instead of once per order: the customers
+	they name (resolved and permission-checked for the user who runs the import) and the items of their
+	barcodes (one query for the file)."""
+
+	def __init__(self, groups: list[Group]):
+		codes = {
+			external.cell_value("barcode", row["barcode"])
+			for group in groups
+			for _number, row in group.rows
+			if row.get("barcode") is not None
+		}
+		self.barcodes = external_intake.items_of_barcodes(
+			sorted(code for code in codes if isinstance(code, str))
+		)
+		self.customers: dict[tuple, str] = {}
+
+	def customer(self, body: dict) -> str:
+		key = (body.get("customer"), body.get("customer_external_id"))
+		if key not in self.customers:
+			self.customers[key] = external_intake.resolve_customer(body)  # a refusal is not kept
+		return self.customers[key]
+
+
+def process_group(
+	group: Group, company: str, import_name: str, dry_run: bool, lookups: FileLookups | None = None
+) -> dict:
 	"""Check (dry run) or create one order; {reference, rows, outcome, order, errors}."""
 	result = {
 		"reference": group.reference,
@@ -155,9 +185,10 @@ def process_group(group: Group, company: str, import_name: str, dry_run: bool) -
 		problems = external.check_request(body)
 		if problems:
 			external_intake.throw_problems(problems)
-		customer = external_intake.resolve_customer(body)
+		lookups = lookups or FileLookups([group])
+		customer = lookups.customer(body)
 		if dry_run:
-			result["outcome"], result["order"] = check_only(body, customer, group.reference)
+			result["outcome"], result["order"] = check_only(body, customer, group.reference, lookups.barcodes)
 		else:
 			name, replayed = external_intake.place(
 				body,
@@ -165,6 +196,8 @@ def process_group(group: Group, company: str, import_name: str, dry_run: bool) -
 				scope=customer,
 				reference=group.reference,
 				channel=external_intake.IMPORT,
+				customer=customer,
+				barcodes=lookups.barcodes,
 				customer_order_import=import_name,
 			)
 			result["outcome"], result["order"] = ("existing" if replayed else "created"), name
@@ -207,7 +240,7 @@ def undo(savepoint: str) -> None:
 		frappe.db.rollback()
 
 
-def check_only(body: dict, customer: str, reference: str) -> tuple[str, str | None]:
+def check_only(body: dict, customer: str, reference: str, barcodes=None) -> tuple[str, str | None]:
 	"""Preview: an order already imported under the reference, else the order inserted and rolled
 	back by the caller (every check of a save)."""
 	existing = frappe.db.get_value(
@@ -223,7 +256,7 @@ def check_only(body: dict, customer: str, reference: str) -> tuple[str, str | No
 				external_intake.IntakeConflictError,
 			)
 		return "existing", existing.customer_order
-	order = frappe.get_doc(external_intake.order_dict(body, external_intake.IMPORT))
+	order = frappe.get_doc(external_intake.order_dict(body, external_intake.IMPORT, customer, barcodes))
 	order.insert()
 	return "valid", None
 
@@ -272,17 +305,59 @@ def job_id(name: str) -> str:
 
 
 def is_running(name: str) -> bool:
-	"""The import's job is queued or running. An import left In Progress by a worker that died is not:
-	it may be started again, and finishes what is missing."""
-	from frappe.utils.background_jobs import is_job_enqueued
+	"""The import's job is queued, or started and alive. An import left In Progress by a worker that
+	was killed is not (RQ keeps such a job "started" until its timeout, hours later): it may be started
+	again, and finishes what is missing."""
+	from frappe.utils.background_jobs import get_job_status
 
-	return is_job_enqueued(job_id(name))
+	status = get_job_status(job_id(name))
+	if status == "queued":
+		return True
+	return status == "started" and is_alive(name)
+
+
+def alive_key(name: str) -> str:
+	return f"customer_order_import_alive::{job_id(name)}"
+
+
+def mark_alive(name: str) -> None:
+	import os
+	import socket
+
+	frappe.cache.set_value(
+		alive_key(name), {"host": socket.gethostname(), "pid": os.getpid()}, expires_in_sec=ALIVE_SECONDS
+	)
+
+
+def is_alive(name: str) -> bool:
+	"""The job's process said it was alive within ALIVE_SECONDS and, when it runs on this host, exists."""
+	import socket
+
+	import psutil
+
+	alive = frappe.cache.get_value(alive_key(name))
+	if not alive:
+		return False
+	if alive.get("host") == socket.gethostname():
+		return psutil.pid_exists(alive.get("pid"))
+	return True
+
+
+def forget_dead_job(name: str) -> None:
+	"""RQ's record of a job whose worker was killed: it would keep a new job of the same id from being
+	queued (deduplication)."""
+	from frappe.utils.background_jobs import get_job
+
+	job = get_job(job_id(name))
+	if job and job.get_status() == "started" and not is_alive(name):
+		job.delete()
 
 
 def enqueue(name: str, dry_run: bool) -> None:
+	forget_dead_job(name)
 	frappe.enqueue(
 		"order_mgmt.orders.bulk_import.run",
-		queue="long",
+		queue=IMPORT_QUEUE,
 		timeout=4 * 3600,
 		enqueue_after_commit=True,
 		job_id=job_id(name),
@@ -310,11 +385,14 @@ def run(name: str, dry_run: bool = False) -> dict:
 
 def _run(name: str, dry_run: bool) -> dict:
 	doc = frappe.get_doc(DOCTYPE, name)
-	groups, file_problems, row_count = load(doc)
+	mark_alive(doc.name)
+	table = read_table(doc.import_file)
+	groups, file_problems, row_count = load(doc, table)
 	if not dry_run:
 		set_status(doc, "In Progress")
 		frappe.db.commit()
 	bad_rows = {problem["row"] for problem in file_problems}
+	lookups = FileLookups(groups)
 	results = []
 	title = _("Checking Customer Orders") if dry_run else _("Importing Customer Orders")
 	for position, group in enumerate(groups, start=1):
@@ -330,8 +408,9 @@ def _run(name: str, dry_run: bool) -> dict:
 				}
 			)
 		else:
+			mark_alive(doc.name)
 			for _attempt in range(BUSY_RETRIES + 1):  # a deadlock undid only this order: try it again
-				result = process_group(group, doc.company, doc.name, dry_run)
+				result = process_group(group, doc.company, doc.name, dry_run, lookups)
 				if not result.pop("busy", False):
 					break
 			results.append(result)
@@ -362,7 +441,7 @@ def _run(name: str, dry_run: bool) -> dict:
 	if dry_run:
 		save_preview(doc, summary)
 	else:
-		save_result(doc, summary, read_table(doc.import_file))
+		save_result(doc, summary, table)
 	frappe.db.commit()
 	frappe.publish_realtime(
 		"customer_order_import_done", {"name": doc.name}, doctype=DOCTYPE, docname=doc.name, after_commit=True

@@ -7,7 +7,13 @@
   billed), stock (reserved, free to reserve now, the new shortage), margin (rate against valuation);
   the request gets credit (ERPNext's outstanding plus the increase against its credit limit) and
   whether a new delivery date is met. `orders/change_tiers.py` decides the tier, route and problems;
-  problems are refused with a translated message naming the row.
+  problems are refused with a translated message naming the row. The Order Review Rules that judge
+  changes are those whose *Applies to Changes* box is ticked (`change_rules`).
+- **Payment terms**: a new Payment Terms Template is shown with the Sales Order's payment schedule
+  before and the one ERPNext builds from the new template after; it is refused once the order is
+  invoiced (the invoice copied the old schedule) or a payment is allocated to a term of its schedule.
+- **New lines** take the request line's warehouse: the item's default warehouse for the company, else
+  the Sales Order's default warehouse, never another line's; it must be a warehouse of the company.
 - **Re-review** (submit): minor changes are applied at once; others wait for the stages of their route
   (Order Review Stage roles), each decision recorded on the request with who, when and why. Four-eyes:
   whoever asked for the change (or entered it) does not approve it.
@@ -15,7 +21,9 @@
   total differs from the one reviewed, the change is refused (ask again). ERPNext's Update Items changes
   the Sales Order and the reservation follows (`erpnext_bridge/sales_order_update.py`); the Customer
   Order's lines, taxes and totals are rewritten to the Sales Order's; all in one savepoint, so a refusal
-  (ERPNext's, with its reason) leaves nothing half-applied.
+  (ERPNext's, with its reason) leaves nothing half-applied. The rewrite is recorded as a Version of the
+  Customer Order (Frappe's own diff of the order before and after), so its history shows the lines
+  changed, added and removed like any edit, while its fields stay written by the app only.
 """
 
 from __future__ import annotations
@@ -42,13 +50,14 @@ from order_mgmt.orders.change_tiers import (
 )
 from order_mgmt.orders.coercion import plain_text
 from order_mgmt.review import facts as review_facts
+from order_mgmt.review.engine import Condition, ReviewRule
 
 if TYPE_CHECKING:
 	from order_mgmt.order_mgmt.doctype.customer_order.customer_order import CustomerOrder
 
 DRAFT, PENDING, APPLIED, REJECTED, CANCELLED = "Draft", "Pending Review", "Applied", "Rejected", "Cancelled"
 CHANGEABLE_ORDER_STATUSES = ("Approved", "To Deliver", "Partly Delivered")
-STAGES = ChangeStages(commercial="Sales", delivery="Warehouse")
+STAGES = ChangeStages(commercial="Sales", delivery="Warehouse", finance="Finance")
 OVERRIDING_ROLES = {"Order Manager", "System Manager"}
 """May decide any stage of a change request (never their own request)."""
 HEADER_FIELDS = ("customer", "company", "currency", "price_list", "taxes_and_charges", "order_date")
@@ -73,6 +82,14 @@ class ChangeFourEyesError(ChangeRequestError):
 
 class ChangeMovedOnError(ChangeRequestError):
 	"""The order changed between the review and the apply: the reviewed figures no longer hold."""
+
+
+class PaymentTermsLockedError(ChangeRequestError):
+	"""The order is invoiced, or paid against its schedule: its payment terms are fixed."""
+
+
+class NewLineWarehouseError(ChangeRequestError):
+	pass
 
 
 # --- assess ---------------------------------------------------------------------------------------
@@ -110,9 +127,14 @@ def assess(request, order: CustomerOrder):
 	request.customer_name = order.customer_name
 	request.delivery_date_before = order.delivery_date
 	request.shipping_address_before = order.shipping_address_name
+	request.payment_terms_before = so.payment_terms_template
 	_check_header(request, order)
+	terms_changed = _check_payment_terms(request, so)
 	rows = _match_rows(request, order)
+	_check_new_items(request, order)
+	_set_new_line_warehouses(request, order, so)
 	after = _priced_after(request, order, rows)
+	_check_minimum_rates(request, order, after)
 	changes = _fill_lines(request, order, so, rows, after)
 	request.net_total_before, request.net_total_after = flt(order.net_total), flt(after.net_total)
 	request.taxes_before = flt(order.total_taxes_and_charges)
@@ -120,6 +142,12 @@ def assess(request, order: CustomerOrder):
 	request.grand_total_before, request.grand_total_after = flt(order.grand_total), flt(after.grand_total)
 	request.grand_total_difference = request.grand_total_after - request.grand_total_before
 	rate = flt(order.conversion_rate) or 1.0
+	request.payment_schedule_before = schedule_text(so.payment_schedule, order.currency)
+	request.payment_schedule_after = (
+		schedule_text(_schedule_after(so, request.new_payment_terms_template, after), order.currency)
+		if terms_changed
+		else None
+	)
 
 	credit_limit = flt(get_credit_limit(order.customer, order.company))
 	outstanding = flt(get_customer_outstanding(order.customer, order.company)) if credit_limit else 0.0
@@ -140,10 +168,22 @@ def assess(request, order: CustomerOrder):
 		and request.new_shipping_address_name != order.shipping_address_name,
 		credit_limit=credit_limit,
 		outstanding=outstanding,
+		payment_terms_changed=terms_changed,
+		payment_terms_before=so.payment_terms_template or "",
+		payment_terms_after=(
+			request.new_payment_terms_template if terms_changed else so.payment_terms_template
+		)
+		or "",
+		has_prior_invoice=bool(
+			frappe.db.exists("Sales Invoice", {"customer": order.customer, "docstatus": 1})
+		),
+		flagged_for_review=bool(
+			cint(frappe.db.get_value("Customer", order.customer, "requires_order_review"))
+		),
+		order_type=order.order_type or "",
+		channel=request.channel or "",
 	)
-	decision = decide_change(
-		change_facts, review_facts.enabled_rules(), review_facts.enabled_stages(), STAGES
-	)
+	decision = decide_change(change_facts, change_rules(), review_facts.enabled_stages(), STAGES)
 	request.tier = decision.tier.value
 	request.review_route = ", ".join(decision.route)
 	request.tier_reasons = "\n".join(_(reason.template).format(*reason.args) for reason in decision.reasons)
@@ -184,6 +224,152 @@ def _check_header(request, order: CustomerOrder) -> None:
 		)
 
 
+def change_rules() -> list[ReviewRule]:
+	"""The enabled Order Review Rules whose Applies to Changes box is ticked (the admin's choice)."""
+	rules = []
+	for row in frappe.get_all(
+		"Order Review Rule",
+		filters={"enabled": 1, "applies_to_changes": 1},
+		fields=["name", "condition", "stage", "threshold", "match_value"],
+		order_by="name asc",
+	):
+		try:
+			condition = Condition(row.condition)
+		except ValueError:
+			continue  # a condition added by a newer version
+		rules.append(ReviewRule(row.name, condition, row.stage, flt(row.threshold), row.match_value or ""))
+	return rules
+
+
+def _check_payment_terms(request, so) -> bool:
+	"""Whether the request changes the payment terms; refused once the order is invoiced (the invoice
+	copied the old schedule) or a payment is allocated to a term of its schedule."""
+	new = request.new_payment_terms_template
+	if not new or new == so.payment_terms_template:
+		request.new_payment_terms_template = None
+		return False
+	label = _(request.meta.get_label("new_payment_terms_template"))
+	invoice_item = frappe.qb.DocType("Sales Invoice Item")
+	invoices = (
+		frappe.qb.from_(invoice_item)
+		.select(invoice_item.parent)
+		.distinct()
+		.where((invoice_item.sales_order == so.name) & (invoice_item.docstatus < 2))
+		.limit(3)
+	).run(pluck=True)
+	if invoices:
+		frappe.throw(
+			_(
+				"{0}: Sales Order {1} is already invoiced ({2}): its payment terms can no longer change"
+			).format(label, so.name, ", ".join(invoices)),
+			PaymentTermsLockedError,
+			title=_("Cannot Change"),
+		)
+	if any(flt(row.paid_amount) > 0 for row in so.payment_schedule):
+		frappe.throw(
+			_(
+				"{0}: payments are allocated to the payment schedule of Sales Order {1}: its payment terms can no longer change"
+			).format(label, so.name),
+			PaymentTermsLockedError,
+			title=_("Cannot Change"),
+		)
+	return True
+
+
+def _schedule_after(so, template: str, after: CustomerOrder) -> list:
+	"""The payment schedule ERPNext builds from the template for the order's new total (its own
+	`get_payment_terms`, as Update Items applies it)."""
+	from erpnext.controllers.accounts_controller import get_payment_terms
+
+	base_total = flt(after.grand_total) * (flt(so.conversion_rate) or 1.0)
+	return [
+		frappe._dict(row)
+		for row in get_payment_terms(template, so.transaction_date, flt(after.grand_total), base_total) or []
+	]
+
+
+def schedule_text(rows, currency: str) -> str:
+	"""One line per instalment: due date · portion · amount (payment term)."""
+	lines = []
+	for row in rows:
+		text = "{} · {}% · {}".format(
+			frappe.utils.formatdate(row.get("due_date")) if row.get("due_date") else "-",
+			frappe.utils.fmt_money(row.get("invoice_portion"), precision=2),
+			frappe.utils.fmt_money(row.get("payment_amount"), currency=currency),
+		)
+		if row.get("payment_term"):
+			text += f" ({row.get('payment_term')})"
+		lines.append(text)
+	return "\n".join(lines)
+
+
+def _check_new_items(request, order: CustomerOrder) -> None:
+	"""An added item must be one a new order could have: enabled, not past its end of life, sellable,
+	not a template."""
+	codes = [row.item_code for row in request.items if not row.order_item and row.item_code]
+	items = {
+		item.name: item
+		for item in frappe.get_all(
+			"Item",
+			filters={"name": ("in", codes or [""])},
+			fields=["name", "disabled", "end_of_life", "is_sales_item", "has_variants"],
+		)
+	}
+	for row in request.items:
+		item = items.get(row.item_code) if not row.order_item else None
+		if not item:
+			continue
+		label, code = _("Row {0}").format(row.idx), frappe.bold(row.item_code)
+		if item.disabled or (item.end_of_life and getdate(item.end_of_life) <= getdate(order.order_date)):
+			frappe.throw(_("{0}: Item {1} is disabled").format(label, code), ChangeRequestError)
+		if not item.is_sales_item:
+			frappe.throw(_("{0}: Item {1} is not a sales item").format(label, code), ChangeRequestError)
+		if item.has_variants:
+			frappe.throw(
+				_("{0}: Item {1} is a template; choose one of its variants").format(label, code),
+				ChangeRequestError,
+			)
+
+
+def _set_new_line_warehouses(request, order: CustomerOrder, so) -> None:
+	"""A new line's warehouse: the one given on the row, else the item's default for the company, else
+	the Sales Order's default; it must be a stock warehouse of the order's company."""
+	for row in request.items:
+		if row.order_item:
+			continue
+		if not row.warehouse:
+			row.warehouse = (
+				frappe.db.get_value(
+					"Item Default",
+					{"parent": row.item_code, "parenttype": "Item", "company": order.company},
+					"default_warehouse",
+				)
+				or so.set_warehouse
+			)
+		if not row.warehouse:
+			frappe.throw(
+				_("Row {0}: choose the Warehouse for the new item {1}").format(row.idx, row.item_code),
+				NewLineWarehouseError,
+			)
+		warehouse = frappe.db.get_value(
+			"Warehouse", row.warehouse, ["company", "is_group", "disabled"], as_dict=True
+		)
+		if not warehouse or warehouse.company != order.company:
+			frappe.throw(
+				_("Row {0}: Warehouse {1} is not a warehouse of company {2}").format(
+					row.idx, row.warehouse, order.company
+				),
+				NewLineWarehouseError,
+			)
+		if warehouse.is_group or warehouse.disabled:
+			frappe.throw(
+				_("Row {0}: Warehouse {1} is a group or disabled: choose one that holds stock").format(
+					row.idx, row.warehouse
+				),
+				NewLineWarehouseError,
+			)
+
+
 def _match_rows(request, order: CustomerOrder) -> dict[str, object]:
 	"""Request row per order line it changes (by the line's name); new lines have no order line."""
 	lines = {line.name: line for line in order.items}
@@ -217,6 +403,7 @@ def _priced_after(request, order: CustomerOrder, rows: dict) -> CustomerOrder:
 	after.conversion_rate = order.conversion_rate
 	after.delivery_date = request.new_delivery_date or order.delivery_date
 	after.shipping_address_name = request.new_shipping_address_name or order.shipping_address_name
+	after.payment_terms_template = request.new_payment_terms_template or order.payment_terms_template
 	after.flags.sources = []
 	for line in order.items:
 		row = rows.get(line.name)
@@ -239,7 +426,6 @@ def _priced_after(request, order: CustomerOrder, rows: dict) -> CustomerOrder:
 			},
 		)
 		after.flags.sources.append(line.name)
-	default_warehouse = new_line_warehouse(order)
 	for row in request.items:
 		if row.order_item or flt(row.qty) <= EPSILON:
 			continue
@@ -248,7 +434,7 @@ def _priced_after(request, order: CustomerOrder, rows: dict) -> CustomerOrder:
 			{
 				"item_code": row.item_code,
 				"qty": flt(row.qty),
-				"warehouse": default_warehouse,
+				"warehouse": row.warehouse,
 				"delivery_date": request.new_delivery_date or order.delivery_date,
 				"rate": flt(row.rate) or None,
 				"discount_percentage": flt(row.discount_percentage) or None,
@@ -260,8 +446,39 @@ def _priced_after(request, order: CustomerOrder, rows: dict) -> CustomerOrder:
 	return after
 
 
-def new_line_warehouse(order: CustomerOrder) -> str | None:
-	return next((line.warehouse for line in order.items if line.warehouse), None)
+def _check_minimum_rates(request, order: CustomerOrder, after: CustomerOrder) -> None:
+	"""A rate asked for (a changed or added line's) may not go below the item's floor, as on a new order:
+	the price-list rate less the item's Max Discount (else the settings' default)."""
+	from order_mgmt.orders import rules
+	from order_mgmt.settings import get_settings
+
+	rates_before = {line.name: flt(line.rate) for line in order.items}
+	changed = {row.order_item: row for row in request.items if row.order_item}
+	default_max = flt(get_settings().max_discount_percentage)
+	for line, source in zip(after.items, after.flags.sources, strict=True):
+		row = changed.get(source) if isinstance(source, str) else source  # an order line's name, or a new row
+		if not row or (isinstance(source, str) and abs(flt(line.rate) - rates_before[source]) <= 0.005):
+			continue  # an unchanged line, or its agreed rate stands
+		max_discount = flt(frappe.db.get_value("Item", line.item_code, "max_discount")) or default_max
+		if max_discount <= 0 or not rules.is_below_minimum_rate(
+			flt(line.rate), flt(line.price_list_rate), max_discount
+		):
+			continue
+		money = {"fieldtype": "Currency", "options": order.currency}
+		frappe.throw(
+			_(
+				"{0}: Rate {1} for {2} is below {3}, the price-list rate {4} less the maximum discount of {5}%"
+			).format(
+				_("Row {0}").format(row.idx),
+				frappe.format_value(line.rate, money),
+				frappe.bold(line.item_code),
+				frappe.format_value(rules.minimum_rate(line.price_list_rate, max_discount), money),
+				frappe.format_value(line.price_list_rate, money),
+				max_discount,
+			),
+			ChangeRequestError,
+			title=_("Rate Below Floor"),
+		)
 
 
 def _fill_lines(request, order: CustomerOrder, so, rows: dict, after: CustomerOrder) -> list[LineChange]:
@@ -312,7 +529,7 @@ def _fill_lines(request, order: CustomerOrder, so, rows: dict, after: CustomerOr
 		if row.order_item:
 			continue
 		new = after_of.get(id(row))
-		source = new or frappe._dict(conversion_factor=1, warehouse=new_line_warehouse(order))
+		source = new or frappe._dict(conversion_factor=1, warehouse=row.warehouse)
 		change = _line_change(
 			row.idx,
 			row.item_code,
@@ -422,12 +639,14 @@ def _delivery_date_met(request, changes: list[LineChange], rows: dict) -> bool:
 	new_date = getdate(request.new_delivery_date)
 	order = frappe.get_doc("Customer Order", request.customer_order)
 	short_lines = {line.item_code: line for line in order.items if flt(line.shortage_qty) > EPSILON}
+	warehouses = {row.item_code: row.warehouse for row in request.items if row.warehouse}
 	for change in changes:
 		if change.new_shortage > EPSILON:
 			short_lines.setdefault(change.item_code, None)
-	warehouse = new_line_warehouse(order)
 	for item_code, line in short_lines.items():
-		expected, _document = expected_availability(item_code, line.warehouse if line else warehouse)
+		expected, _document = expected_availability(
+			item_code, line.warehouse if line else warehouses.get(item_code)
+		)
 		if not expected or getdate(expected) > new_date:
 			return False
 	return True
@@ -537,7 +756,11 @@ def check_may_decide(request, stage: str, user: str) -> None:
 
 def apply(request) -> None:
 	"""Apply the change to ERPNext's Sales Order and to the Customer Order, all or nothing."""
-	from order_mgmt.erpnext_bridge.sales_order_update import SalesOrderUpdateError, update_sales_order
+	from order_mgmt.erpnext_bridge.sales_order_update import (
+		SalesOrderUpdateError,
+		refuse_open_pick_list,
+		update_sales_order,
+	)
 	from order_mgmt.review.actions import atomic, credit_approver
 
 	# The Sales Order's row first, as Pick Lists take it (then the order, then the Bins): a change and a
@@ -545,7 +768,9 @@ def apply(request) -> None:
 	sales_order = frappe.db.get_value("Customer Order", request.customer_order, "sales_order")
 	if sales_order:
 		frappe.db.get_value("Sales Order", sales_order, "name", for_update=True)
+		refuse_open_pick_list(sales_order)
 	order = frappe.get_doc("Customer Order", request.customer_order, for_update=True)
+	refuse_stale_view(request, order.name, sales_order)
 	reviewed_total = flt(request.grand_total_after)
 	# Assessed again with the order as it is now (under its lock): what was reviewed must still hold.
 	current = frappe.get_doc(request.as_dict())
@@ -580,7 +805,7 @@ def apply(request) -> None:
 				credit_approver=finance or credit_approver(order),
 				delivery_date=request.new_delivery_date,
 				shipping_address_name=request.new_shipping_address_name,
-				new_line_warehouse=new_line_warehouse(order),
+				payment_terms_template=current.new_payment_terms_template,
 			)
 			_rewrite_order(order, so, reserved, request)
 	except frappe.ValidationError as error:
@@ -611,6 +836,26 @@ def apply(request) -> None:
 	notify_customer(request, order)
 
 
+def refuse_stale_view(request, order_name: str, sales_order: str | None) -> None:
+	"""This transaction may have read the order before another change of it committed (MariaDB's repeatable
+	read keeps the snapshot of its first read; only its locking reads see the commit): then everything it
+	assessed, and the lines it would hand to Update Items, are the order as it was. Refused, to be asked
+	again, when a locked row is newer than the snapshot's."""
+	for doctype, name in (("Customer Order", order_name), ("Sales Order", sales_order)):
+		if not name:
+			continue
+		table = frappe.qb.DocType(doctype)
+		query = frappe.qb.from_(table).select(table.modified).where(table.name == name)
+		if query.for_update().run() != query.run():
+			frappe.throw(
+				_(
+					"Order {0} was changed by someone else while change {1} waited for it: ask for the change again"
+				).format(order_name, request.name),
+				ChangeMovedOnError,
+				title=_("Order Changed Meanwhile"),
+			)
+
+
 def notify_customer(request, order: CustomerOrder) -> bool:
 	"""Email the customer the change notice of an applied change (never stops the change: utils.email_customer)."""
 	from order_mgmt.utils import customer_email, email_customer
@@ -639,6 +884,8 @@ def notify_customer(request, order: CustomerOrder) -> bool:
 		)
 	if request.new_delivery_date:
 		lines.append(_("New delivery date: {0}").format(frappe.utils.formatdate(request.new_delivery_date)))
+	if request.new_payment_terms_template:
+		lines.append(_("New payment terms: {0}").format(request.new_payment_terms_template))
 	return email_customer(
 		request,
 		email,
@@ -682,6 +929,7 @@ def _lines_for_update_items(request, order: CustomerOrder) -> list[dict]:
 				"uom": row.uom,
 				"conversion_factor": flt(row.conversion_factor) or 1,
 				"delivery_date": str(request.new_delivery_date or order.delivery_date),
+				"warehouse": row.warehouse,
 			}
 		)
 	return lines
@@ -710,6 +958,7 @@ def _rewrite_order(order: CustomerOrder, so, reserved: dict, request) -> None:
 	from order_mgmt.fulfilment.shortage import record_shortages
 	from order_mgmt.orders.tracking import sync_from_sales_order
 
+	before = frappe.get_doc("Customer Order", order.name)  # for the Version of this rewrite
 	by_so_row = {line.sales_order_item: line for line in order.items if line.sales_order_item}
 	kept = set()
 	for so_row in so.items:
@@ -743,12 +992,53 @@ def _rewrite_order(order: CustomerOrder, so, reserved: dict, request) -> None:
 	if request.new_shipping_address_name:
 		header["shipping_address_name"] = so.shipping_address_name
 		header["shipping_address"] = so.shipping_address
+	if request.new_payment_terms_template:
+		header["payment_terms_template"] = so.payment_terms_template
 	with server_owned.writing(order):
 		order.db_set(header)
 	order.reload()
+	record_version(before, order, request)
 	record_shortages(order, so, reserved)
 	sync_from_sales_order(so)
 	sync_payment_status(order.name)
+
+
+def record_version(before: CustomerOrder, after: CustomerOrder, request) -> str | None:
+	"""A Version of the Customer Order with Frappe's own diff (fields, rows changed, added, removed), as a
+	save would record it, pointing at the change request (the form's history says "via OCR-...")."""
+	after.flags.updater_reference = {
+		"doctype": request.doctype,
+		"docname": request.name,
+		"label": _("via {0}").format(request.name),
+	}
+	version = frappe.new_doc("Version")
+	if not version.update_version_info(before, after):
+		return None
+	version.insert(ignore_permissions=True)
+	return version.name
+
+
+def keep_change_requests_as_history(doc, method=None) -> None:
+	"""Sales Order / Customer Order on_cancel (hooks, after the controller's): the order's submitted change
+	requests link to it as its history, which Frappe's link check would otherwise take for a reason not
+	to cancel."""
+	doc.ignore_linked_doctypes = (*(doc.get("ignore_linked_doctypes") or ()), "Order Change Request")
+
+
+def on_order_cancel(order, method=None) -> None:
+	"""Customer Order on_cancel (hooks): a change still waiting for review is cancelled with the order; applied
+	ones stay as its history."""
+	keep_change_requests_as_history(order)
+	for name in frappe.get_all(
+		"Order Change Request",
+		filters={"customer_order": order.name, "docstatus": 1, "status": PENDING},
+		pluck="name",
+	):
+		request = frappe.get_doc("Order Change Request", name)
+		request.flags.ignore_permissions = True  # the order's cancellation was permitted
+		with server_owned.writing(request):
+			request.cancel()
+		request.add_comment("Info", _("Cancelled with order {0}").format(order.name))
 
 
 def changes_of_order(order_name: str) -> list[dict]:

@@ -7,10 +7,18 @@ The seeds' change notice knows three tiers:
   that stays within reserved/available stock at an unchanged price: applied at once;
 - *affects delivery* — more than the stock can cover now, a date the stock cannot meet: the
   Warehouse stage reviews it;
-- *affects price, credit or structure* — a new item, a rate or discount change, new payment terms,
-  the total going up by at least the threshold, and whatever the admin-editable Order Review Rules
-  (discount, below cost, order value, credit limit) say of the lines as they would be: Sales (and the
-  rule's stage, Finance for credit) review it.
+- *affects price, credit or structure* — a new item, a rate or discount change (Sales), new payment
+  terms (Finance), the total going up by at least the threshold (Sales), and whatever the Order Review
+  Rules that apply to changes say of the change: their own stages review it.
+
+Which Order Review Rules judge changes is the admin's choice (the rule's *Applies to Changes* box; the
+shipped discount, below-cost, order-value and credit-limit rules have it): the Frappe side passes only
+those. Each judges what the change changes, never again what was approved already: discount and
+below-cost the changed and added lines as they would be; order value the new total, only when the change
+crosses the threshold; credit the increase on top of ERPNext's outstanding; stock shortage the extra
+quantity against the stock free to reserve; payment terms the new terms, only when they change. The
+rules on the customer, order type and channel judge the order (the channel: the change request's own)
+as it stands, so a box ticked on them sends every change of such orders to the rule's stage.
 
 Problems stop a change before it is saved: a quantity below what is already delivered, or below
 what is picked (un-pick first), or a request that changes nothing. Nothing here touches the database
@@ -56,14 +64,9 @@ class Action(str, Enum):
 
 TIER_RANK = {Tier.MINOR: 0, Tier.DELIVERY: 1, Tier.COMMERCIAL: 2}
 
-RULE_CONDITIONS_FOR_CHANGES = (
-	Condition.DISCOUNT_AT_LEAST,
-	Condition.BELOW_COST,
-	Condition.GRAND_TOTAL_AT_LEAST,
-	Condition.CREDIT_OVER_LIMIT,
-)
-"""Order Review Rules that also judge changes; the others (new customer, channel, stock projected
-before this order, ...) describe the order as a whole and were decided when it was approved."""
+RULE_TIERS = {Condition.STOCK_SHORT: Tier.DELIVERY}
+"""The tier a rule's reason puts a change in: a stock rule affects delivery, every other rule price or
+credit."""
 
 
 @dataclass(frozen=True)
@@ -119,10 +122,18 @@ class ChangeFacts:
 	address_changed: bool = False
 	notes_changed: bool = False
 	payment_terms_changed: bool = False
+	payment_terms_before: str = ""
+	payment_terms_after: str = ""
+	"""The order's Payment Terms Template before and after the change ("" when none)."""
 	credit_limit: float = 0.0
 	"""0: no limit set in ERPNext."""
 	outstanding: float = 0.0
 	"""ERPNext's customer outstanding, this order's unbilled Sales Order included."""
+	has_prior_invoice: bool = True
+	flagged_for_review: bool = False
+	order_type: str = "Standard"
+	channel: str = "Desk"
+	"""The channel the change was asked through (Desk, Portal, Phone, Email)."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +142,8 @@ class ChangeStages:
 
 	commercial: str = "Sales"
 	delivery: str = "Warehouse"
+	finance: str = "Finance"
+	"""Reviews new payment terms."""
 
 
 @dataclass(frozen=True)
@@ -227,7 +240,9 @@ def problems_of(facts: ChangeFacts) -> list[Problem]:
 	return problems
 
 
-def commercial_reasons(facts: ChangeFacts, stage: str) -> list[ChangeReason]:
+def commercial_reasons(
+	facts: ChangeFacts, stage: str, finance_stage: str | None = None
+) -> list[ChangeReason]:
 	reasons = []
 	for line in facts.lines:
 		if line.action == Action.ADD:
@@ -260,7 +275,15 @@ def commercial_reasons(facts: ChangeFacts, stage: str) -> list[ChangeReason]:
 				)
 			)
 	if facts.payment_terms_changed:
-		reasons.append(ChangeReason(Tier.COMMERCIAL, stage, "payment_terms", _("The payment terms change")))
+		reasons.append(
+			ChangeReason(
+				Tier.COMMERCIAL,
+				finance_stage or stage,
+				"payment_terms",
+				_("The payment terms change from {0} to {1}"),
+				(facts.payment_terms_before or "-", facts.payment_terms_after or "-"),
+			)
+		)
 	increase = facts.total_after - facts.total_before
 	if facts.increase_threshold > 0 and increase + EPSILON >= facts.increase_threshold:
 		reasons.append(
@@ -312,43 +335,17 @@ def delivery_reasons(facts: ChangeFacts, stage: str) -> list[ChangeReason]:
 
 
 def rule_reasons(facts: ChangeFacts, rules: Iterable[ReviewRule]) -> list[ChangeReason]:
-	"""The enabled Order Review Rules that judge changes, run by the review engine over the changed and
-	added lines as they would be, the new total (only when it crosses the rule's threshold) and the
-	increase on top of ERPNext's outstanding (credit)."""
-	touched = tuple(
-		LineFacts(
-			idx=line.idx,
-			item_code=line.item_code,
-			stock_qty=line.qty_after * (line.conversion_factor or 1.0),
-			is_stock_item=line.is_stock_item,
-			discount_percentage=line.discount_after,
-			net_rate_per_stock_uom=line.net_rate_per_stock_uom,
-			valuation_rate=line.valuation_rate,
-		)
-		for line in facts.lines
-		if line.action == Action.ADD or line.price_changed
-	)
-	increase = max(facts.total_after - facts.total_before, 0.0)
+	"""The Order Review Rules that apply to changes (the caller passes only those), run by the review
+	engine over what the change changes (module docstring)."""
 	reasons = []
 	for rule in rules:
-		if rule.condition not in RULE_CONDITIONS_FOR_CHANGES:
+		order = change_order_facts(facts, rule)
+		if order is None:
 			continue
-		if rule.condition == Condition.GRAND_TOTAL_AT_LEAST:
-			if facts.total_before >= rule.threshold:
-				continue  # the order was approved at that size already
-			order = OrderFacts(grand_total=facts.total_after, lines=())
-		elif rule.condition == Condition.CREDIT_OVER_LIMIT:
-			if increase <= EPSILON:
-				continue
-			order = OrderFacts(
-				grand_total=increase, lines=(), credit_limit=facts.credit_limit, outstanding=facts.outstanding
-			)
-		else:
-			order = OrderFacts(grand_total=facts.total_after, lines=touched)
 		for reason in evaluate(rule, order):
 			reasons.append(
 				ChangeReason(
-					Tier.COMMERCIAL,
+					RULE_TIERS.get(rule.condition, Tier.COMMERCIAL),
 					rule.stage,
 					rule.condition.value,
 					reason.template,
@@ -358,6 +355,62 @@ def rule_reasons(facts: ChangeFacts, rules: Iterable[ReviewRule]) -> list[Change
 				)
 			)
 	return reasons
+
+
+def change_order_facts(facts: ChangeFacts, rule: ReviewRule) -> OrderFacts | None:
+	"""The review engine's facts the rule judges for the change; None: nothing for it to judge."""
+	condition = rule.condition
+	increase = max(facts.total_after - facts.total_before, 0.0)
+	whole_order = {
+		"has_prior_invoice": facts.has_prior_invoice,
+		"flagged_for_review": facts.flagged_for_review,
+		"order_type": facts.order_type,
+		"channel": facts.channel,
+		"payment_terms": facts.payment_terms_after,
+	}
+	if condition == Condition.GRAND_TOTAL_AT_LEAST:
+		if facts.total_before >= rule.threshold:
+			return None  # the order was approved at that size already
+		return OrderFacts(grand_total=facts.total_after, lines=())
+	if condition == Condition.CREDIT_OVER_LIMIT:
+		if increase <= EPSILON:
+			return None
+		return OrderFacts(
+			grand_total=increase, lines=(), credit_limit=facts.credit_limit, outstanding=facts.outstanding
+		)
+	if condition == Condition.STOCK_SHORT:
+		lines = tuple(
+			LineFacts(
+				idx=line.idx,
+				item_code=line.item_code,
+				stock_qty=line.extra_stock_qty,
+				is_stock_item=line.is_stock_item,
+				projected_qty=max(line.free_stock_qty, 0.0),
+			)
+			for line in facts.lines
+			if line.action in (Action.ADD, Action.CHANGE) and line.extra_stock_qty > EPSILON
+		)
+		return OrderFacts(grand_total=facts.total_after, lines=lines) if lines else None
+	if condition == Condition.PAYMENT_TERMS_IS:
+		if not facts.payment_terms_changed:
+			return None
+		return OrderFacts(grand_total=facts.total_after, lines=(), **whole_order)
+	if condition in (Condition.DISCOUNT_AT_LEAST, Condition.BELOW_COST):
+		touched = tuple(
+			LineFacts(
+				idx=line.idx,
+				item_code=line.item_code,
+				stock_qty=line.qty_after * (line.conversion_factor or 1.0),
+				is_stock_item=line.is_stock_item,
+				discount_percentage=line.discount_after,
+				net_rate_per_stock_uom=line.net_rate_per_stock_uom,
+				valuation_rate=line.valuation_rate,
+			)
+			for line in facts.lines
+			if line.action == Action.ADD or line.price_changed
+		)
+		return OrderFacts(grand_total=facts.total_after, lines=touched) if touched else None
+	return OrderFacts(grand_total=facts.total_after, lines=(), **whole_order)
 
 
 def decide_change(
@@ -370,10 +423,12 @@ def decide_change(
 	every reason with its measured values, and the problems that refuse it."""
 	problems = tuple(problems_of(facts))
 	stage_order = {stage.name: (stage.sequence, index) for index, stage in enumerate(stages)}
+	# New payment terms go to Sales when there is no Finance stage: never applied unreviewed.
+	finance = change_stages.finance if change_stages.finance in stage_order else change_stages.commercial
 	reasons = tuple(
 		reason
 		for reason in (
-			commercial_reasons(facts, change_stages.commercial)
+			commercial_reasons(facts, change_stages.commercial, finance)
 			+ rule_reasons(facts, rules)
 			+ delivery_reasons(facts, change_stages.delivery)
 		)

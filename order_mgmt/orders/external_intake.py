@@ -161,10 +161,19 @@ NO_VALUE = ("Section Break", "Column Break", "Tab Break", "HTML", "Button")
 
 
 def errors_of(error: Exception, seen: int, lines: int) -> list[dict]:
-	"""The refusal as {row, field, message} per problem: the messages logged since `seen`."""
+	"""The refusal as {row, field, message} per problem: as the check that refused it located it (this
+	module's own checks, orders/intake.py's `throw_at`: `error.located`); else (Frappe's and ERPNext's
+	own messages: mandatory fields, select options, links) the messages logged since `seen`, each
+	located by the row and field label it names."""
 	preset = frappe.local.response.get("errors")
 	if preset:
 		return preset
+	located = getattr(error, "located", None)
+	if located:
+		return [
+			{"row": problem["row"], "field": problem["field"], "message": plain_message(problem["message"])}
+			for problem in located
+		]
 	messages = []
 	for entry in (frappe.local.message_log or [])[seen:]:
 		entry = frappe.parse_json(entry) if isinstance(entry, str) else entry
@@ -250,11 +259,14 @@ def items_of_barcodes(barcodes: list[str]) -> dict[str, frappe._dict]:
 	return {row.barcode: row for row in rows}
 
 
-def resolve_lines(body: dict) -> list[dict]:
+def resolve_lines(body: dict, barcodes: dict[str, frappe._dict] | None = None) -> list[dict]:
 	"""The request's lines as Customer Order Item fields: an item given by barcode gets its item code
-	(and the barcode's UOM when the line names none); a barcode and item code that disagree are refused."""
+	(and the barcode's UOM when the line names none); a barcode and item code that disagree are refused.
+	`barcodes`: the barcodes already read (the import reads a file's at once), else they are read here."""
 	lines = body["items"]
-	found = items_of_barcodes([line["barcode"] for line in lines if isinstance(line.get("barcode"), str)])
+	found = barcodes
+	if found is None:
+		found = items_of_barcodes([line["barcode"] for line in lines if isinstance(line.get("barcode"), str)])
 	resolved = []
 	for row, line in enumerate(lines, start=1):
 		fields = {key: value for key, value in line.items() if key != "barcode"}
@@ -285,10 +297,13 @@ def resolve_lines(body: dict) -> list[dict]:
 	return resolved
 
 
-def order_dict(body: dict, channel: str) -> dict:
+def order_dict(
+	body: dict, channel: str, customer: str | None = None, barcodes: dict[str, frappe._dict] | None = None
+) -> dict:
+	"""The Customer Order of a checked request (`customer`, `barcodes`: already resolved by the caller)."""
 	fields = external.order_fields(body)
-	fields["customer"] = resolve_customer(body)
-	fields["items"] = resolve_lines(body)
+	fields["customer"] = customer or resolve_customer(body)
+	fields["items"] = resolve_lines(body, barcodes)
 	return {"doctype": ORDER, **fields, "channel": channel}
 
 
@@ -351,8 +366,19 @@ def record(source: str, scope: str, reference: str, order: str) -> None:
 	)
 
 
-def place(body: dict, *, source: str, scope: str, reference: str, channel: str, **extra) -> tuple[str, bool]:
-	"""Create and submit the order the request describes, once per reference. (order name, replayed)."""
+def place(
+	body: dict,
+	*,
+	source: str,
+	scope: str,
+	reference: str,
+	channel: str,
+	customer: str | None = None,
+	barcodes: dict[str, frappe._dict] | None = None,
+	**extra,
+) -> tuple[str, bool]:
+	"""Create and submit the order the request describes, once per reference. (order name, replayed).
+	`customer`, `barcodes`: resolved already by the caller (the import, once per file)."""
 	digest = external.request_hash(body)
 	existing = claim(source, scope, reference, digest, **extra)
 	if existing:
@@ -370,7 +396,7 @@ def place(body: dict, *, source: str, scope: str, reference: str, channel: str, 
 				title=_("Conflict"),
 			)
 		return existing.customer_order, True
-	order = frappe.get_doc(order_dict(body, channel))
+	order = frappe.get_doc(order_dict(body, channel, customer, barcodes))
 	order.insert()
 	order.submit()
 	record(source, scope, reference, order.name)

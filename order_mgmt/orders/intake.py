@@ -45,6 +45,22 @@ class InvalidInputError(frappe.ValidationError):
 	"""A value of the wrong type, out of its column's range or not a real date (orders/coercion.py)."""
 
 
+def throw_at(message: str, exc=OrderValidationError, title: str | None = None, *, field, row=None) -> None:
+	"""frappe.throw, the error carrying the field (and row: the line's idx) it is about."""
+	throw_located([(message, row, field)], exc, title)
+
+
+def throw_located(problems: list[tuple[str, int | None, str | None]], exc, title: str | None = None) -> None:
+	"""frappe.throw of (message, row, field) problems, one message; the error carries them as
+	`error.located` ([{row, field, message}]) for the channels that answer errors as data (the REST
+	intake, the import: orders/external_intake.py `errors_of`)."""
+	try:
+		frappe.throw("<br>".join(message for message, _row, _field in problems), exc, title=title)
+	except exc as error:
+		error.located = [{"row": row, "field": field, "message": message} for message, row, field in problems]
+		raise
+
+
 FUTURE_YEARS = 5
 """How far ahead an order or delivery date may lie."""
 
@@ -113,10 +129,12 @@ def check_table_value(doc, key: str, value) -> None:
 		coercion.check_table(value)
 	except CoercionError as error:
 		shown_value = value[error.args_[0] - 1] if error.code == coercion.NOT_A_ROW else value
-		frappe.throw(
+		throw_at(
 			coercion_message(_(doc.meta.get_label(key)), error, shown_value),
 			InvalidInputError,
 			title=_("Invalid Value"),
+			field=key,
+			row=error.args_[0] if error.code == coercion.NOT_A_ROW else None,
 		)
 
 
@@ -128,10 +146,10 @@ def coerce_input(doc) -> None:
 	for row in [doc, *doc.get_all_children()]:
 		problems.extend(_coerce_row(row))
 	if problems:
-		frappe.throw("<br>".join(problems), InvalidInputError, title=_("Invalid Value"))
+		throw_located(problems, InvalidInputError, title=_("Invalid Value"))
 
 
-def _coerce_row(row) -> list[str]:
+def _coerce_row(row) -> list[tuple[str, int | None, str]]:
 	problems = []
 	for df in row.meta.fields:
 		fieldname = df.fieldname
@@ -158,7 +176,13 @@ def _coerce_row(row) -> list[str]:
 			elif df.fieldtype in TEXT_FIELDTYPES:
 				row.set(fieldname, coercion.to_text(value))
 		except CoercionError as error:
-			problems.append(coercion_message(field_label(row, fieldname), error, value))
+			problems.append(
+				(
+					coercion_message(field_label(row, fieldname), error, value),
+					row.idx if row.get("parentfield") else None,
+					fieldname,
+				)
+			)
 	return problems
 
 
@@ -189,11 +213,11 @@ def check_constructed(doc, args: tuple, kwargs: dict) -> None:
 			try:
 				row.__dict__[fieldname] = coercion.to_int(value)
 			except CoercionError as error:
-				where = fieldname
+				where, position = fieldname, None
 				if row.get("parentfield"):  # the row's place in its table: its idx may be the bad value
 					position = (doc.get(row.parentfield) or []).index(row) + 1
 					where = _("Row {0}: {1}").format(position, fieldname)
-				problems.append(coercion_message(where, error, value))
+				problems.append((coercion_message(where, error, value), position, fieldname))
 		for df in row.meta.get_link_fields() + row.meta.get("fields", {"fieldtype": "Dynamic Link"}):
 			value = row.get(df.fieldname)
 			if value is None:
@@ -201,9 +225,15 @@ def check_constructed(doc, args: tuple, kwargs: dict) -> None:
 			try:
 				coercion.to_text(value)
 			except CoercionError as error:
-				problems.append(coercion_message(field_label(row, df.fieldname), error, value))
+				problems.append(
+					(
+						coercion_message(field_label(row, df.fieldname), error, value),
+						row.idx if row.get("parentfield") else None,
+						df.fieldname,
+					)
+				)
 	if problems:
-		frappe.throw("<br>".join(problems), InvalidInputError, title=_("Invalid Value"))
+		throw_located(problems, InvalidInputError, title=_("Invalid Value"))
 
 
 class CheckedAtTheBoundary:
@@ -229,7 +259,7 @@ def validate_naming_series(doc) -> None:
 	if not doc.get("naming_series") and options:
 		doc.naming_series = options[0]
 	elif doc.get("naming_series") not in options:
-		frappe.throw(
+		throw_at(
 			_("{0} must be one of {1}, got {2}").format(
 				_(doc.meta.get_label("naming_series")),
 				", ".join(options),
@@ -237,6 +267,7 @@ def validate_naming_series(doc) -> None:
 			),
 			InvalidInputError,
 			title=_("Invalid Value"),
+			field="naming_series",
 		)
 
 
@@ -248,12 +279,23 @@ def validate_company(order: CustomerOrder) -> None:
 	if not order.company or (
 		order.is_new() and order.flags.get("company_sent") is False and order.company == default_company()
 	):
-		frappe.throw(_("Company is required"), OrderValidationError, title=_("Missing Company"))
+		throw_at(_("Company is required"), OrderValidationError, title=_("Missing Company"), field="company")
+	if company_as_saved(order):
+		return  # the saved draft links it, so it still exists (Frappe refuses to delete a linked company)
 	if not frappe.db.exists("Company", order.company):
-		frappe.throw(
+		throw_at(
 			_("Company {0} does not exist").format(frappe.bold(escape_html(order.company))),
 			OrderValidationError,
+			field="company",
 		)
+
+
+def company_as_saved(order: CustomerOrder) -> bool:
+	"""On submit: the company is the saved draft's."""
+	if getattr(order, "_action", None) != "submit" or order.is_new():
+		return False
+	before = order.get_doc_before_save()
+	return bool(before) and before.get("company") == order.company
 
 
 def default_company() -> str | None:
@@ -292,20 +334,24 @@ def validate_date_window(order: CustomerOrder) -> None:
 		if not value:
 			continue
 		if earliest and getdate(value) < earliest:
-			frappe.throw(
+			throw_at(
 				_("{0} {1} is before the company's first fiscal year, which starts on {2}").format(
 					field_label(doc, fieldname), value, earliest
 				),
 				OrderValidationError,
 				title=_("Invalid Date"),
+				field=fieldname,
+				row=doc.idx if doc.get("parentfield") else None,
 			)
 		if getdate(value) > latest:
-			frappe.throw(
+			throw_at(
 				_("{0} {1} is more than {2} years ahead").format(
 					field_label(doc, fieldname), value, FUTURE_YEARS
 				),
 				OrderValidationError,
 				title=_("Invalid Date"),
+				field=fieldname,
+				row=doc.idx if doc.get("parentfield") else None,
 			)
 
 
@@ -353,32 +399,33 @@ def validate_warehouses(order: CustomerOrder) -> None:
 		elif warehouse.is_group:
 			message = _("{0}: Warehouse {1} is a group warehouse; choose one of its warehouses")
 		elif warehouse.company != order.company:
-			frappe.throw(
+			throw_at(
 				_("{0}: Warehouse {1} belongs to company {2}, not to the order's company {3}").format(
 					row_label(line), name, frappe.bold(warehouse.company), frappe.bold(order.company)
 				),
 				OrderValidationError,
+				field="warehouse",
+				row=line.idx,
 			)
 		else:
 			continue
-		frappe.throw(message.format(row_label(line), name), OrderValidationError)
+		throw_at(message.format(row_label(line), name), OrderValidationError, field="warehouse", row=line.idx)
 
 
 def validate_uoms(order: CustomerOrder) -> None:
 	"""A line's UOM is enabled and the item has a conversion for it (the conversion factor is then the
 	item's own: erpnext_bridge/sales_order.py never passes the client's on)."""
+	order.flags.uom_facts = None  # a new validation reads the UOMs afresh
 	items = item_facts(order)
 	uoms = list({line.uom for line in order.items if line.uom})
-	enabled = (
-		set(frappe.get_all("UOM", filters={"name": ("in", uoms), "enabled": 1}, pluck="name"))
-		if uoms
-		else set()
-	)
+	if not uoms:
+		return  # lines without a UOM take the item's sales UOM when priced
+	enabled = {uom for uom, row in uom_facts(order).items() if row.enabled}
 	conversions = {
 		(row.parent, row.uom)
 		for row in frappe.get_all(
 			"UOM Conversion Detail",
-			filters={"parenttype": "Item", "parent": ("in", list(items)), "uom": ("in", uoms or [""])},
+			filters={"parenttype": "Item", "parent": ("in", list(items)), "uom": ("in", uoms)},
 			fields=["parent", "uom"],
 		)
 	}
@@ -387,66 +434,92 @@ def validate_uoms(order: CustomerOrder) -> None:
 			continue
 		uom = frappe.bold(escape_html(line.uom))
 		if line.uom not in enabled:
-			frappe.throw(
+			throw_at(
 				_("{0}: UOM {1} does not exist or is disabled").format(row_label(line), uom),
 				OrderValidationError,
+				field="uom",
+				row=line.idx,
 			)
 		item = items.get(line.item_code) or frappe._dict()
 		if line.uom != item.get("stock_uom") and (line.item_code, line.uom) not in conversions:
-			frappe.throw(
+			throw_at(
 				_(
 					"{0}: Item {1} has no conversion for UOM {2}; add it to the item's UOMs or choose another"
 				).format(row_label(line), frappe.bold(line.item_code), uom),
 				OrderValidationError,
+				field="uom",
+				row=line.idx,
 			)
 
 
 def validate_customer(order: CustomerOrder) -> None:
 	if not order.customer:
-		frappe.throw(_("Customer is required"), OrderValidationError, title=_("Missing Customer"))
+		throw_at(
+			_("Customer is required"), OrderValidationError, title=_("Missing Customer"), field="customer"
+		)
 	customer = frappe.db.get_value(
 		"Customer",
 		order.customer,
-		["disabled", "is_frozen", "customer_name", "is_vip_customer"],
+		[
+			"disabled",
+			"is_frozen",
+			"customer_name",
+			"is_vip_customer",
+			"requires_order_review",
+			"customer_group",  # for the review's credit limit (review.facts)
+		],
 		as_dict=True,
 	)
-	order.flags.customer_row = customer  # for set_default_priority, in the same validation
+	# for set_default_priority and the review facts (review.facts), in the same validation
+	order.flags.customer_row = customer
 	if not customer:
-		frappe.throw(
-			_("Customer {0} does not exist").format(frappe.bold(order.customer)), OrderValidationError
+		throw_at(
+			_("Customer {0} does not exist").format(frappe.bold(order.customer)),
+			OrderValidationError,
+			field="customer",
 		)
 	if customer.disabled:
-		frappe.throw(
+		throw_at(
 			_("Customer {0} is disabled and cannot place orders").format(frappe.bold(order.customer)),
 			OrderValidationError,
+			field="customer",
 		)
 	if customer.is_frozen:
-		frappe.throw(
+		throw_at(
 			_("Customer {0} is on hold (frozen) and cannot place orders").format(frappe.bold(order.customer)),
 			OrderValidationError,
+			field="customer",
 		)
 
 
 def validate_has_items(order: CustomerOrder) -> None:
 	if not order.items:
-		frappe.throw(_("Add at least one item to the order"), OrderValidationError, title=_("Missing Items"))
+		throw_at(
+			_("Add at least one item to the order"),
+			OrderValidationError,
+			title=_("Missing Items"),
+			field="items",
+		)
 
 
 def validate_dates(order: CustomerOrder) -> None:
 	if order.delivery_date and getdate(order.delivery_date) < getdate(order.order_date):
-		frappe.throw(
+		throw_at(
 			_("Requested Delivery Date {0} cannot be before the Order Date {1}").format(
 				order.delivery_date, order.order_date
 			),
 			OrderValidationError,
+			field="delivery_date",
 		)
 	for line in order.items:
 		if line.delivery_date and getdate(line.delivery_date) < getdate(order.order_date):
-			frappe.throw(
+			throw_at(
 				_("{0}: Delivery Date {1} cannot be before the Order Date {2}").format(
 					row_label(line), line.delivery_date, order.order_date
 				),
 				OrderValidationError,
+				field="delivery_date",
+				row=line.idx,
 			)
 
 
@@ -483,61 +556,93 @@ def item_facts(order: CustomerOrder, refresh: bool = False) -> dict[str, frappe.
 	return items
 
 
+def uom_facts(order: CustomerOrder) -> dict[str, frappe._dict]:
+	"""The UOMs of the order's lines (enabled, whole number), read once per set of UOMs in a validation:
+	validate_uoms reads those the client chose, validate_whole_number_quantities reuses them when
+	pricing added no other."""
+	uoms = tuple(sorted({line.uom for line in order.items if line.uom}))
+	cached = order.flags.get("uom_facts")
+	if cached and cached[0] == uoms:
+		return cached[1]
+	rows = (
+		{
+			row.name: row
+			for row in frappe.get_all(
+				"UOM",
+				filters={"name": ("in", list(uoms))},
+				fields=["name", "enabled", "must_be_whole_number"],
+			)
+		}
+		if uoms
+		else {}
+	)
+	order.flags.uom_facts = (uoms, rows)
+	return rows
+
+
 def validate_items(order: CustomerOrder) -> None:
 	"""Items must exist, be enabled and sellable; quantities positive and whole where the UOM says so."""
 	items = item_facts(order, refresh=True)
 	for line in order.items:
 		if not line.item_code:
-			frappe.throw(_("{0}: Item is required").format(row_label(line)), OrderValidationError)
+			throw_at(
+				_("{0}: Item is required").format(row_label(line)),
+				OrderValidationError,
+				field="item_code",
+				row=line.idx,
+			)
 		item = items.get(line.item_code)
 		if not item:
-			frappe.throw(
+			throw_at(
 				_("{0}: Item {1} does not exist").format(row_label(line), frappe.bold(line.item_code)),
 				OrderValidationError,
+				field="item_code",
+				row=line.idx,
 			)
 		if item.disabled or (item.end_of_life and getdate(item.end_of_life) <= getdate(order.order_date)):
-			frappe.throw(
+			throw_at(
 				_("{0}: Item {1} is disabled").format(row_label(line), frappe.bold(line.item_code)),
 				OrderValidationError,
+				field="item_code",
+				row=line.idx,
 			)
 		if not item.is_sales_item:
-			frappe.throw(
+			throw_at(
 				_("{0}: Item {1} is not a sales item").format(row_label(line), frappe.bold(line.item_code)),
 				OrderValidationError,
+				field="item_code",
+				row=line.idx,
 			)
 		if item.has_variants:
-			frappe.throw(
+			throw_at(
 				_("{0}: Item {1} is a template; choose one of its variants").format(
 					row_label(line), frappe.bold(line.item_code)
 				),
 				OrderValidationError,
+				field="item_code",
+				row=line.idx,
 			)
 		if flt(line.qty) <= 0:
-			frappe.throw(
+			throw_at(
 				_("{0}: Quantity must be greater than zero, not {1}").format(row_label(line), line.qty),
 				OrderValidationError,
+				field="qty",
+				row=line.idx,
 			)
 
 
 def validate_whole_number_quantities(order: CustomerOrder) -> None:
 	"""Runs after pricing, when every line has its UOM."""
-	uoms = {line.uom for line in order.items if line.uom}
-	whole = (
-		set(
-			frappe.get_all(
-				"UOM", filters={"name": ("in", list(uoms)), "must_be_whole_number": 1}, pluck="name"
-			)
-		)
-		if uoms
-		else set()
-	)
+	whole = {uom for uom, row in uom_facts(order).items() if row.must_be_whole_number}
 	for line in order.items:
 		if line.uom in whole and not rules.is_whole_number(flt(line.qty)):
-			frappe.throw(
+			throw_at(
 				_("{0}: Quantity {1} must be a whole number for UOM {2}").format(
 					row_label(line), line.qty, frappe.bold(line.uom)
 				),
 				OrderValidationError,
+				field="qty",
+				row=line.idx,
 			)
 
 
@@ -551,7 +656,7 @@ def validate_minimum_rates(order: CustomerOrder) -> None:
 		if max_discount <= 0:
 			continue  # as in ERPNext, no maximum discount means no floor
 		if rules.is_below_minimum_rate(flt(line.rate), flt(line.price_list_rate), max_discount):
-			frappe.throw(
+			throw_at(
 				_(
 					"{0}: Rate {1} for {2} is below {3}, the price-list rate {4} less the maximum discount of {5}%"
 				).format(
@@ -568,6 +673,8 @@ def validate_minimum_rates(order: CustomerOrder) -> None:
 					max_discount,
 				),
 				OrderValidationError,
+				field="rate",
+				row=line.idx,
 			)
 
 
@@ -598,7 +705,7 @@ def validate_price_changes(order: CustomerOrder) -> None:
 			continue
 		if stored.get(line.name) == (flt(line.rate), flt(line.discount_percentage)):
 			continue
-		frappe.throw(
+		throw_at(
 			_(
 				"{0}: only a Sales Reviewer or a manager may give {1} a rate or discount other than the price list's {2}"
 			).format(
@@ -609,6 +716,8 @@ def validate_price_changes(order: CustomerOrder) -> None:
 				),
 			),
 			PriceChangeNotPermittedError,
+			field="rate",
+			row=line.idx,
 		)
 
 
@@ -649,12 +758,13 @@ def validate_not_duplicate(order: CustomerOrder) -> None:
 		for_update=True,
 	)
 	if existing:
-		frappe.throw(
+		throw_at(
 			_("Order {0} of {1} already has the same lines and PO reference {2}").format(
 				frappe.bold(existing), order.customer, order.customer_po or _("(none, same day)")
 			),
 			DuplicateOrderError,
 			title=_("Duplicate Order"),
+			field="customer_po",
 		)
 
 

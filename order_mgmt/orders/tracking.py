@@ -11,8 +11,8 @@ from order_mgmt.orders.status import status_from_sales_order
 def sync_from_sales_order(sales_order) -> None:
 	"""Mirror a Sales Order's delivery and billing progress on its Customer Order."""
 	order_name = sales_order.get("customer_order")
-	if not order_name:
-		return
+	if not order_name or (getattr(sales_order, "flags", None) or {}).get("in_hand_off"):
+		return  # the hand-off making it writes the order's status itself (erpnext_bridge.sales_order)
 	order = frappe.db.get_value("Customer Order", order_name, ["docstatus", "sales_order"], as_dict=True)
 	if not order or order.docstatus != 1:
 		return  # a cancelled order keeps its own status

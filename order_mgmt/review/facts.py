@@ -1,11 +1,14 @@
 """Gathers the facts, rules and stages the review engine decides on, and stores its decision.
 
 Facts come from ERPNext's own data (credit limit and outstanding, Bin, Sales Invoice); rules
-and stages from Order Review Rule and Order Review Stage.
+and stages from Order Review Rule and Order Review Stage. The facts a submit was decided on are
+frozen (JSON, `facts_snapshot`) on the Order Review it opens, for policy replay.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 import frappe
@@ -35,7 +38,7 @@ MANUAL_REVIEW = "Manual Review"
 
 
 def gather_facts(order: CustomerOrder) -> OrderFacts:
-	credit_limit = flt(get_credit_limit(order.customer, order.company))
+	credit_limit = _credit_limit(order)
 	return OrderFacts(
 		grand_total=flt(order.base_grand_total),
 		lines=tuple(_line_facts(order)),
@@ -46,13 +49,51 @@ def gather_facts(order: CustomerOrder) -> OrderFacts:
 		has_prior_invoice=bool(
 			frappe.db.exists("Sales Invoice", {"customer": order.customer, "docstatus": 1})
 		),
-		flagged_for_review=bool(
-			cint(frappe.db.get_value("Customer", order.customer, "requires_order_review"))
-		),
+		flagged_for_review=_customer_flagged(order),
 		order_type=order.order_type or "",
 		channel=order.channel or "",
 		payment_terms=order.payment_terms_template or "",
 	)
+
+
+def _credit_limit(order: CustomerOrder) -> float:
+	"""ERPNext's get_credit_limit — the customer's limit for the company, else its group's (unless that
+	one bypasses the check), else the company's — with the customer's and the group's limits read in one
+	query (the group from intake's read of the customer in this validation; else ERPNext's own)."""
+	row = order.flags.get("customer_row")
+	group = row.get("customer_group") if row else None
+	if not group or not order.customer:
+		return flt(get_credit_limit(order.customer, order.company))
+	limit = frappe.qb.DocType("Customer Credit Limit")
+	rows = (
+		frappe.qb.from_(limit)
+		.select(limit.parenttype, limit.credit_limit, limit.bypass_credit_limit_check)
+		.where(
+			(limit.company == order.company)
+			& (
+				((limit.parenttype == "Customer") & (limit.parent == order.customer))
+				| ((limit.parenttype == "Customer Group") & (limit.parent == group))
+			)
+		)
+	).run(as_dict=True)
+	own = next((r for r in rows if r.parenttype == "Customer"), None)
+	credit_limit = own.credit_limit if own else None
+	if not credit_limit:
+		of_group = next((r for r in rows if r.parenttype == "Customer Group"), None)
+		if of_group and not of_group.bypass_credit_limit_check:
+			credit_limit = of_group.credit_limit
+	if not credit_limit:
+		credit_limit = frappe.get_cached_value("Company", order.company, "credit_limit")
+	return flt(credit_limit)
+
+
+def _customer_flagged(order: CustomerOrder) -> bool:
+	"""The customer's "requires order review" flag: from intake's read of the customer in this validation
+	(orders.intake.validate_customer), else read here."""
+	row = order.flags.get("customer_row")
+	if not row or row.get("requires_order_review") is None:
+		return bool(cint(frappe.db.get_value("Customer", order.customer, "requires_order_review")))
+	return bool(cint(row.requires_order_review))
 
 
 def _open_order_value(order: CustomerOrder) -> float:
@@ -175,6 +216,7 @@ def stages_approved_on_original(order: CustomerOrder) -> list[str]:
 def compute_route(order: CustomerOrder) -> Decision:
 	"""Decide which stages the order needs and record it on the order (saved with it)."""
 	facts = gather_facts(order)
+	order.flags.decision_facts = facts_snapshot(facts)  # frozen on the Order Review the submit opens
 	stages = enabled_stages()
 	decision = decide(facts, enabled_rules(), stages, must_pass=stages_approved_on_original(order))
 	order.set("hold_reasons", [])
@@ -212,6 +254,12 @@ def compute_route(order: CustomerOrder) -> Decision:
 	order.credit_limit = facts.credit_limit
 	order.credit_exposure = credit_exposure(facts) if facts.credit_limit else 0
 	return decision
+
+
+def facts_snapshot(facts: OrderFacts) -> str:
+	"""The facts as JSON, frozen on the order's Order Review (review.workflow.open_review) for policy
+	replay (analytics/replay.py `facts_from_dict` reads them back). Restricted: credit figures."""
+	return json.dumps(asdict(facts), separators=(",", ":"))
 
 
 def route_of(order) -> list[str]:

@@ -8,8 +8,13 @@ from contextlib import contextmanager
 
 import frappe
 from frappe import _
+from frappe.desk.doctype.notification_log.notification_log import (
+	enqueue_create_notification,
+	get_title,
+	get_title_html,
+)
 from frappe.desk.form.assign_to import add as add_assignment
-from frappe.desk.form.assign_to import close_all_assignments
+from frappe.utils import get_fullname
 
 ORDER_MANAGER = "Order Manager"
 
@@ -79,7 +84,76 @@ def assign_stage_reviewers(order, stage_doc) -> list[str]:
 
 
 def close_stage_assignments(order) -> None:
-	close_all_assignments("Customer Order", order.name, ignore_permissions=True)
+	"""Close the order's open assignments with what Frappe's close_all_assignments leaves behind — the
+	ToDos Closed, the order's assignment list (`_assign`) emptied, an "Assignment Completed" entry per
+	assignment on the order's timeline, each assignee told (Notification Log, queued) — in a handful
+	of statements rather than about eighteen per assignment (Frappe saves each ToDo, which loads the
+	whole order for its comment and re-reads the open ToDos for `_assign`). Only open ToDos are closed:
+	Frappe's re-saves those already closed, telling their assignees again."""
+	doctype = "Customer Order"
+	rows = frappe.get_all(
+		"ToDo",
+		filters={"reference_type": doctype, "reference_name": order.name, "status": "Open"},
+		fields=["name", "allocated_to", "assigned_by"],
+	)
+	if not rows:
+		return
+	user, now = frappe.session.user, frappe.utils.now_datetime()
+	todo = frappe.qb.DocType("ToDo")
+	(
+		frappe.qb.update(todo)
+		.set(todo.status, "Closed")
+		.set(todo.modified, now)
+		.set(todo.modified_by, user)
+		.where(todo.name.isin([row.name for row in rows]))
+	).run()
+	# Every open assignment is closed now: the list Frappe keeps on the order is empty.
+	frappe.db.set_value(doctype, order.name, "_assign", "", update_modified=False)
+	for row in rows:
+		if row.allocated_to == user:
+			text = _("{0} removed their assignment.").format(get_fullname(user))
+		else:
+			text = _("Assignment of {0} removed by {1}").format(
+				get_fullname(row.allocated_to), get_fullname(user)
+			)
+		order.add_comment("Assignment Completed", text)
+	_tell_assignees_closed(
+		order, [row for row in rows if row.assigned_by and row.assigned_by != row.allocated_to]
+	)
+
+
+def _tell_assignees_closed(order, rows) -> None:
+	"""Frappe's notify_assignment for closed assignments, with one read of the assignees."""
+	if not rows:
+		return
+	users = {
+		user.name: user
+		for user in frappe.get_all(
+			"User",
+			filters={"name": ("in", list({row.allocated_to for row in rows}))},
+			fields=["name", "language", "enabled"],
+		)
+	}
+	title = get_title_html(get_title(order.doctype, order.name))
+	by = frappe.bold(frappe.get_cached_value("User", frappe.session.user, "full_name"))
+	for row in rows:
+		assignee = users.get(row.allocated_to)
+		if not assignee or not assignee.enabled:
+			continue
+		subject = _("Your assignment on {0} {1} has been removed by {2}", lang=assignee.language).format(
+			frappe.bold(_(order.doctype, lang=assignee.language)), title, by
+		)
+		enqueue_create_notification(
+			row.allocated_to,
+			{
+				"type": "Assignment",
+				"document_type": order.doctype,
+				"subject": subject,
+				"document_name": order.name,
+				"from_user": frappe.session.user,
+				"email_content": None,
+			},
+		)
 
 
 def notify(users: list[str], subject: str, order, from_user: str | None = None) -> None:

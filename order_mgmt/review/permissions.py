@@ -16,7 +16,11 @@ FULFILMENT_STATUSES = ("To Deliver", "Partly Delivered", "Delivered", "Completed
 ACCOUNTS_ROLES = {"Accounts User"}
 """Accountants see approved orders, and those on hold (payment holds), to invoice and collect."""
 BILLING_STATUSES = (*FULFILMENT_STATUSES, "On Hold")
-CUSTOMER_ORDER_CHILD_DOCTYPES = ("Customer Order Item", "Customer Order Hold Reason")
+CUSTOMER_ORDER_CHILD_DOCTYPES = (
+	"Customer Order Item",
+	"Customer Order Hold Reason",
+	"Customer Order Cancellation Decision",
+)
 READ_ALL_ROLES = {"Customer Service"}
 """Customer service answers customers about any order: reads every order (its DocPerm: read only)."""
 READ_PTYPES = (None, "read", "print", "email", "report")

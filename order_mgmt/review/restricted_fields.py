@@ -19,8 +19,15 @@ from frappe.utils import cint
 APP_MODULE = "Order Mgmt"
 
 
+ALWAYS_RESTRICTED = {"Order Review": {"decision_facts"}}
+"""Fields kept out of Versions even if their permlevel were lowered: the facts a review froze (credit
+exposure and limit, valuation) for policy replay."""
+
+
 def restricted_fieldnames(doctype: str) -> set[str]:
-	return {df.fieldname for df in frappe.get_meta(doctype).fields if cint(df.permlevel)}
+	return {
+		df.fieldname for df in frappe.get_meta(doctype).fields if cint(df.permlevel)
+	} | ALWAYS_RESTRICTED.get(doctype, set())
 
 
 TIMELINE_SILENT_FIELDS = {

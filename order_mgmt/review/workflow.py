@@ -19,7 +19,7 @@ from frappe.utils import add_to_date, cint, flt, now_datetime
 from order_mgmt import server_owned
 from order_mgmt.accounting.credit import check_credit_authority
 from order_mgmt.orders import status as order_status
-from order_mgmt.review import notifications
+from order_mgmt.review import notifications, workflow_actions
 from order_mgmt.review.engine import next_stages
 from order_mgmt.review.facts import compute_route, hold_reasons_as_checks, route_of
 from order_mgmt.settings import get_settings
@@ -136,6 +136,8 @@ def open_review(order: CustomerOrder, stage: str) -> str:
 			"sla_due": add_to_date(requested_on, hours=hours),
 			"changes": changes,
 			"restricted_changes": restricted_changes,
+			# the facts the submit decided on (review.facts.compute_route); later stages: none
+			"decision_facts": order.flags.get("decision_facts"),
 		}
 	)
 	with server_owned.writing(review):
@@ -456,7 +458,13 @@ def _take_action(name: str, action: str, comment: str | None, expected_state: st
 			raise_stage_decided(name, state, expected_state)
 		frappe.flags.order_review_comment = comment
 		try:
-			doc = apply_workflow(frappe.get_doc("Customer Order", name).as_dict(), action)
+			# apply_workflow loads the order itself (its first step): name it, do not load it for it
+			doc = apply_workflow({"doctype": "Customer Order", "name": name}, action)
 		finally:
 			frappe.flags.order_review_comment = None
 	return {"workflow_state": doc.workflow_state, "status": doc.status, "sales_order": doc.sales_order}
+
+
+# Workflow Actions for Customer Orders only where a reviewer decides (review/workflow_actions.py): in
+# place before any Customer Order is saved, as its controller imports this module.
+workflow_actions.install()

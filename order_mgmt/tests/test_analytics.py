@@ -11,6 +11,7 @@ from order_mgmt.accounting.invoicing import create_sales_invoice
 from order_mgmt.accounting.payments import register_payment
 from order_mgmt.fulfilment.picking import create_pick_list, deliver_pick_list
 from order_mgmt.review.workflow import take_action
+from order_mgmt.tests.test_analytics_reports import refresh_facts
 from order_mgmt.tests.utils import (
 	acting_as,
 	clerk,
@@ -159,6 +160,7 @@ class TestOrderCycleTime(FrappeTestCase):
 				doctype, name, "posting_date", add_days(nowdate(), days), update_modified=False
 			)
 		cls.waiting = make_order(cls.customer, line, customer_po=unique("PO"), submit=True)
+		refresh_facts(cls.customer)
 
 	def test_the_orders_are_what_the_report_is_checked_against(self):
 		values = frappe.db.get_value("Customer Order", self.done.name, ["payment_status", "workflow_state"])

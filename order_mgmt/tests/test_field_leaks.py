@@ -102,6 +102,10 @@ class TestCreditFiguresNeverReachAClerk(FrappeTestCase):
 		with acting_as(manager()):
 			views = as_text([frappe.client.get("Order Review", name) for name in self.reviews])
 		self.assertTrue(any(n in views for n in self.needles), views)
+		# The facts the review froze for policy replay carry the credit limit and the valuation.
+		with acting_as(manager()):
+			frozen = [frappe.client.get("Order Review", name).get("decision_facts") for name in self.reviews]
+		self.assertTrue(any(f and str(CREDIT_LIMIT) in f and str(VALUATION) in f for f in frozen), frozen)
 		amended_review = frappe.get_last_doc("Order Review", filters={"customer_order": amended.name})
 		self.assertTrue(amended_review.changes)
 		return order, amended
@@ -150,6 +154,28 @@ class TestCreditFiguresNeverReachAClerk(FrappeTestCase):
 							d, fields=[f, "parent"], parent=p, limit_page_length=0
 						),
 					)
+			for name in self.reviews:
+				self.read_or_refused(
+					f"frozen review facts of {name}",
+					lambda n=name: frappe.client.get_value("Order Review", "decision_facts", {"name": n}),
+				)
+			self.read_or_refused(
+				"Order Review list with frozen facts",
+				lambda: frappe.client.get_list(
+					"Order Review",
+					fields=["name", "decision_facts"],
+					filters={"name": ("in", self.reviews)},
+					limit_page_length=0,
+				),
+			)
+			self.read_or_refused(
+				"report view of frozen facts",
+				lambda: report_view(
+					"Order Review",
+					["`tabOrder Review`.`decision_facts`"],
+					[["Order Review", "name", "in", self.reviews]],
+				),
+			)
 			self.read_or_refused(
 				"report view of review checks",
 				lambda: report_view(

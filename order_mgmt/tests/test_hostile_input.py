@@ -63,10 +63,27 @@ class Case:
 	"""Refused: fragments the message must contain (field label, row). Empty: stored harmlessly."""
 	stored: Callable[[frappe._dict], None] | None = None
 	"""Stored harmlessly: a check of the stored document (as_dict, children included)."""
+	at: tuple[int | None, str | None] | None = None
+	"""Refused: the (row, field) a channel answering errors as data (REST) must name, when the case's
+	one overridden key does not say it (see `location`)."""
 
 	@property
 	def refused(self) -> bool:
 		return bool(self.names)
+
+
+def location(case: Case) -> tuple[int | None, str | None]:
+	"""The (row, field) a refusal of the case is about: `at`, else the one key the case sets (a line's:
+	row 1)."""
+	if case.at is not None:
+		return case.at
+	line = [key for key, value in case.line.items() if not key.startswith("_") and value != DROP]
+	header = [key for key, value in case.header.items() if not key.startswith("_") and value != DROP]
+	if len(line) == 1 and not header:
+		return 1, line[0]
+	if len(header) == 1 and not line:
+		return None, header[0]
+	raise ValueError(f"case {case.name!r}: give `at`, the (row, field) its refusal names")
 
 
 def no_markup(*fieldnames: str, line: bool = False) -> Callable:
@@ -193,7 +210,9 @@ CASES: list[Case] = [
 		header={"items": {"item_code": "@item", "qty": 1}},
 		names=("Items", "list"),
 	),
-	Case("types", "items row as a string", header={"items": ["abc"]}, names=("Items", "row 1")),
+	Case(
+		"types", "items row as a string", header={"items": ["abc"]}, names=("Items", "row 1"), at=(1, "items")
+	),
 	Case(
 		"types", "Return Request items row as a number", RR, header={"items": [5]}, names=("Items", "row 1")
 	),
@@ -248,7 +267,7 @@ CASES: list[Case] = [
 		line={"uom": "@loose_uom"},
 		names=("Row 1", "UOM", "conversion"),
 	),
-	Case("master data", "no company", header={"company": DROP}, names=("Company",)),
+	Case("master data", "no company", header={"company": DROP}, names=("Company",), at=(None, "company")),
 	Case("master data", "unknown company", header={"company": "No Such Company"}, names=("Company",)),
 	Case(
 		"master data",
@@ -262,6 +281,7 @@ CASES: list[Case] = [
 		header={"price_list": "@cheap_price_list"},
 		line={"item_code": "@capped_item"},
 		names=("Row 1", "Rate", "maximum discount"),
+		at=(1, "rate"),
 	),
 	# --- naming series ------------------------------------------------------------------------------------
 	Case("naming series", "client-chosen series", header={"naming_series": "HACK-.####"}, names=("Series",)),

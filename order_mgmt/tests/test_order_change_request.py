@@ -13,17 +13,28 @@ from order_mgmt.erpnext_bridge.stock_reservation import refresh_bins, reserved_q
 from order_mgmt.fulfilment.picking import create_pick_list
 from order_mgmt.orders import change_request
 from order_mgmt.orders.cancellation import CancellationApprovalError, CancellationError, cancel_order
-from order_mgmt.orders.change_request import ChangeFourEyesError, ChangeRefusedError, ChangeRequestError
+from order_mgmt.orders.change_request import (
+	ChangeFourEyesError,
+	ChangeMovedOnError,
+	ChangeRefusedError,
+	ChangeRequestError,
+	NewLineWarehouseError,
+	OrderNotChangeableError,
+	PaymentTermsLockedError,
+)
 from order_mgmt.tests.utils import (
 	acting_as,
 	clerk,
+	company,
 	make_customer,
 	make_item,
 	make_order,
 	make_tax_template,
 	manager,
+	receive_stock,
 	reviewer,
 	run_concurrently,
+	unique,
 	warehouse,
 )
 
@@ -252,7 +263,7 @@ class TestOrderChangeRequest(FrappeTestCase):
 		invoice.insert()
 		invoice.submit()
 		request = ask_change(
-			order, [{"order_item": order.items[0].name, "qty": 2, "rate": 50}, {"item_code": added, "qty": 1}]
+			order, [{"order_item": order.items[0].name, "qty": 2, "rate": 75}, {"item_code": added, "qty": 1}]
 		)
 		with self.assertRaises(ChangeRefusedError) as caught:
 			decide(request, "Sales")
@@ -402,6 +413,362 @@ class TestOrderChangeRequest(FrappeTestCase):
 		self.assertEqual(
 			(request.status, request.current_stage, request.decisions), ("Pending Review", "Sales", [])
 		)
+
+
+def set_rule_flag(test, rule: str, applies: int) -> None:
+	"""Tick or clear a rule's Applies to Changes box for the test's duration."""
+	previous = frappe.db.get_value("Order Review Rule", rule, "applies_to_changes")
+	frappe.db.set_value("Order Review Rule", rule, "applies_to_changes", applies)
+	test.addCleanup(frappe.db.set_value, "Order Review Rule", rule, "applies_to_changes", previous)
+
+
+def second_warehouse() -> str:
+	return (
+		frappe.get_doc({"doctype": "Warehouse", "warehouse_name": unique("OMT Annex"), "company": company()})
+		.insert()
+		.name
+	)
+
+
+def material_requests_of(order) -> list[tuple[str, float]]:
+	so_rows = [row.name for row in frappe.get_doc("Sales Order", order.sales_order).items]
+	return [
+		(row.parent, flt(row.stock_qty))
+		for row in frappe.get_all(
+			"Material Request Item",
+			filters={"sales_order_item": ("in", so_rows), "docstatus": 1},
+			fields=["parent", "stock_qty"],
+			order_by="creation",
+		)
+	]
+
+
+class TestChangeRequestRemainder(FrappeTestCase):
+	"""Payment terms, the rules' Applies to Changes box, Material Requests for a growing shortage, new
+	lines' warehouses, the order's Version history, and the edges."""
+
+	def test_new_payment_terms_go_to_finance_and_erpnext_rebuilds_the_schedule(self):
+		item = make_item(rate=100, stock_qty=20)
+		order = approved_order([{"item_code": item, "qty": 3}], payment_terms_template="Net 30")
+		request = ask_change(order, [], new_payment_terms_template="3 Installments")
+		self.assertEqual(
+			(request.tier, request.review_route, request.payment_terms_before),
+			("Affects Price or Credit", "Finance", "Net 30"),
+		)
+		self.assertIn("The payment terms change from Net 30 to 3 Installments", request.tier_reasons)
+		self.assertEqual(len(request.payment_schedule_before.splitlines()), 1)
+		self.assertEqual(len(request.payment_schedule_after.splitlines()), 3)
+		self.assertIn("(Installment 2 of 3)", request.payment_schedule_after)
+		decide(request, "Finance")
+		self.assertEqual(request.status, "Applied")
+		so = frappe.get_doc("Sales Order", order.sales_order)
+		self.assertEqual(so.payment_terms_template, "3 Installments")
+		self.assertEqual(
+			[(row.payment_term, flt(row.invoice_portion)) for row in so.payment_schedule],
+			[("Installment 1 of 3", 33.34), ("Installment 2 of 3", 33.33), ("Installment 3 of 3", 33.33)],
+		)
+		self.assertAlmostEqual(sum(flt(row.payment_amount) for row in so.payment_schedule), so.grand_total, 2)
+		self.assertEqual(so_lines(order), [(item, 3, 100)])
+		self.assertEqual(
+			frappe.db.get_value("Customer Order", order.name, "payment_terms_template"), "3 Installments"
+		)
+		html = frappe.get_print("Order Change Request", request.name, "Order Change Notice", doc=request)
+		self.assertIn("付款条件", html)
+		self.assertIn("3 Installments", html)
+
+	def test_payment_terms_of_an_invoiced_order_are_refused_naming_the_field(self):
+		order = approved_order(
+			[{"item_code": make_item(rate=100, stock_qty=20), "qty": 2}], payment_terms_template="Net 30"
+		)
+		invoice = make_sales_invoice(order.sales_order)
+		invoice.insert()  # a draft invoice copied the old schedule already
+		with self.assertRaises(PaymentTermsLockedError) as caught:
+			ask_change(order, [], new_payment_terms_template="3 Installments")
+		self.assertIn("New Payment Terms", str(caught.exception))
+		self.assertIn(invoice.name, str(caught.exception))
+		self.assertEqual(
+			frappe.db.get_value("Sales Order", order.sales_order, "payment_terms_template"), "Net 30"
+		)
+
+	def test_a_rule_without_the_flag_does_not_judge_a_change(self):
+		"""The shipped Large order rule (grand total ≥ 100,000) judges changes that cross it; with its box
+		cleared the same change is a minor one."""
+		previous = frappe.db.get_single_value("Order Management Settings", "change_review_threshold")
+		frappe.db.set_single_value("Order Management Settings", "change_review_threshold", 0)
+		self.addCleanup(
+			frappe.db.set_single_value, "Order Management Settings", "change_review_threshold", previous
+		)
+		item = make_item(rate=1000, stock_qty=300)
+		order = approved_order([{"item_code": item, "qty": 80}])
+		request = ask_change(order, [{"order_item": order.items[0].name, "qty": 110}], submit=False)
+		self.assertEqual((request.tier, request.review_route), ("Affects Price or Credit", "Sales"))
+		self.assertIn("is at least 100000", request.tier_reasons)
+		self.assertNotIn("goes up by", request.tier_reasons)  # the settings' increase threshold is not met
+		set_rule_flag(self, "Large order", 0)
+		other = approved_order([{"item_code": item, "qty": 80}])
+		request = ask_change(other, [{"order_item": other.items[0].name, "qty": 110}])
+		self.assertEqual((request.tier, request.review_route, request.status), ("Minor", "", "Applied"))
+
+	def test_a_new_rule_flagged_for_changes_routes_a_change_to_its_stage(self):
+		rule = frappe.get_doc(
+			{
+				"doctype": "Order Review Rule",
+				"rule_name": unique("Phone changes"),
+				"condition": "Channel Is",
+				"match_value": "Phone",
+				"stage": "Warehouse",
+				"applies_to_changes": 1,
+			}
+		).insert()
+		self.addCleanup(frappe.delete_doc, "Order Review Rule", rule.name, force=True)
+		item = make_item(rate=100, stock_qty=20)
+		order = approved_order([{"item_code": item, "qty": 5}])
+		request = ask_change(order, [{"order_item": order.items[0].name, "qty": 4}])  # through Phone
+		self.assertEqual(
+			(request.tier, request.review_route, request.status),
+			("Affects Price or Credit", "Warehouse", "Pending Review"),
+		)
+		self.assertIn("Order came through channel Phone", request.tier_reasons)
+		rule.db_set("applies_to_changes", 0)
+		request = ask_change(order, [{"order_item": order.items[0].name, "qty": 4}])
+		self.assertEqual((request.tier, request.status), ("Minor", "Applied"))
+
+	def test_quantity_up_twice_without_stock_raises_a_second_material_request(self):
+		item = make_item(rate=100, stock_qty=10)
+		order = approved_order([{"item_code": item, "qty": 8}])
+		first = ask_change(order, [{"order_item": order.items[0].name, "qty": 15}])
+		decide(first, "Warehouse")
+		self.assertEqual([qty for _mr, qty in material_requests_of(order)], [5])
+		order.reload()
+		second = ask_change(order, [{"order_item": order.items[0].name, "qty": 20}])
+		self.assertEqual(second.items[0].new_shortage_qty, 5)
+		decide(second, "Warehouse")
+		self.assertEqual(second.status, "Applied")
+		requests = material_requests_of(order)
+		self.assertEqual([qty for _mr, qty in requests], [5, 5])
+		self.assertEqual(len({mr for mr, _qty in requests}), 2)
+		self.assertEqual(reserved_by_item(order), {item: 10})
+		refresh_bins([(item, warehouse())])
+		bin_ = frappe.db.get_value(
+			"Bin",
+			{"item_code": item, "warehouse": warehouse()},
+			["actual_qty", "reserved_stock", "reserved_qty", "indented_qty"],
+			as_dict=True,
+		)
+		self.assertEqual(
+			(bin_.actual_qty, bin_.reserved_stock, bin_.reserved_qty, bin_.indented_qty), (10, 10, 20, 10)
+		)
+		self.assertEqual(
+			frappe.db.count("Stock Ledger Entry", {"item_code": item, "is_cancelled": 0}), 1
+		)  # the receipt only: a change moves no stock
+		order.reload()
+		self.assertEqual((order.items[0].qty, order.items[0].shortage_qty), (20, 10))
+		# Once requested, the same shortage raises nothing more.
+		from order_mgmt.fulfilment.shortage import raise_material_request
+
+		so = frappe.get_doc("Sales Order", order.sales_order)
+		self.assertIsNone(raise_material_request(so, reserved_qty_by_line(so.name), top_up=True))
+
+	def test_a_new_line_takes_the_items_default_warehouse_and_each_its_own(self):
+		annex = second_warehouse()
+		annexed = make_item(
+			rate=30, stock_qty=0, item_defaults=[{"company": company(), "default_warehouse": annex}]
+		)
+		receive_stock(annexed, 10, target=annex)
+		plain, first = make_item(rate=20, stock_qty=10), make_item(rate=100, stock_qty=10)
+		order = approved_order([{"item_code": first, "qty": 1}])
+		request = ask_change(order, [{"item_code": annexed, "qty": 2}, {"item_code": plain, "qty": 3}])
+		self.assertEqual([row.warehouse for row in request.items], [annex, warehouse()])
+		self.assertEqual([row.free_stock_qty for row in request.items], [10, 10])
+		decide(request, "Sales")
+		so = frappe.get_doc("Sales Order", order.sales_order)
+		self.assertEqual(
+			[(row.item_code, row.warehouse) for row in so.items],
+			[(first, warehouse()), (annexed, annex), (plain, warehouse())],
+		)
+		self.assertEqual(reserved_by_item(order), {first: 1, annexed: 2, plain: 3})
+		self.assertEqual(so.set_warehouse, frappe.db.get_value("Sales Order", so.name, "set_warehouse"))
+		order.reload()
+		self.assertEqual([line.warehouse for line in order.items], [warehouse(), annex, warehouse()])
+
+	def test_a_new_line_in_a_group_warehouse_is_refused_naming_the_row(self):
+		order = approved_order([{"item_code": make_item(rate=100, stock_qty=10), "qty": 1}])
+		group = frappe.db.get_value("Warehouse", {"company": company(), "is_group": 1}, "name")
+		with self.assertRaises(NewLineWarehouseError) as caught:
+			ask_change(
+				order,
+				[
+					{"order_item": order.items[0].name, "qty": 1},
+					{"item_code": make_item(rate=5), "qty": 1, "warehouse": group},
+				],
+			)
+		self.assertIn(f"Row 2: Warehouse {group}", str(caught.exception))
+
+	def test_an_applied_change_is_in_the_orders_version_history(self):
+		item, added = make_item(rate=100, stock_qty=20), make_item(rate=30, stock_qty=20)
+		order = approved_order([{"item_code": item, "qty": 5}])
+		versions_before = frappe.db.count("Version", {"ref_doctype": "Customer Order", "docname": order.name})
+		request = ask_change(
+			order, [{"order_item": order.items[0].name, "qty": 8}, {"item_code": added, "qty": 1}]
+		)
+		decide(request, "Sales")
+		versions = frappe.get_all(
+			"Version",
+			filters={"ref_doctype": "Customer Order", "docname": order.name},
+			fields=["data"],
+			order_by="creation desc",
+		)
+		self.assertEqual(len(versions), versions_before + 1)
+		data = json.loads(versions[0].data)
+		(row_changed,) = [row for row in data["row_changed"] if row[0] == "items"]
+		self.assertIn(["qty", "5", "8"], [list(change) for change in row_changed[3]])
+		self.assertEqual([row[1]["item_code"] for row in data["added"] if row[0] == "items"], [added])
+		self.assertEqual(data["updater_reference"]["docname"], request.name)
+		self.assertIn("grand_total", [change[0] for change in data["changed"]])
+
+	def test_forged_server_fields_of_a_request_and_its_rows_are_the_servers(self):
+		item = make_item(rate=100, stock_qty=20)
+		order = approved_order([{"item_code": item, "qty": 2}], payment_terms_template="Net 30")
+		request = ask_change(
+			order,
+			[
+				{
+					"order_item": order.items[0].name,
+					"qty": 3,
+					"rate": 95,
+					"qty_before": 99,
+					"sales_order_item": "forged",
+					"free_stock_qty": 1000,
+					"new_shortage_qty": 7,
+					"action": "Remove",
+				}
+			],
+			submit=False,
+			payment_terms_before="Prepaid",
+			payment_schedule_after="nothing to pay",
+			requested_by="Administrator",
+			applied_by="Administrator",
+			decisions=[{"stage": "Sales", "decision": "Approved", "reviewer": "Administrator"}],
+		)
+		row = request.items[0]
+		self.assertEqual(
+			(row.qty_before, row.sales_order_item, row.free_stock_qty, row.new_shortage_qty, row.action),
+			(2, order.items[0].sales_order_item, 18, 0, "Change"),
+		)
+		self.assertEqual(
+			(request.payment_terms_before, request.payment_schedule_after, request.requested_by),
+			("Net 30", None, clerk()),
+		)
+		self.assertEqual((request.applied_by, request.decisions), (None, []))
+		with acting_as(clerk()):
+			request.submit()  # a price change: waits for Sales
+		with acting_as(clerk()):
+			forged = frappe.get_doc("Order Change Request", request.name)
+			forged.status, forged.tier, forged.current_stage = "Applied", "Minor", None
+			forged.append(
+				"decisions", {"stage": "Sales", "decision": "Approved", "reviewer": "Administrator"}
+			)
+			forged.items[0].rate_after = 1
+			try:
+				forged.save()
+			except frappe.ValidationError:
+				pass
+		request.reload()
+		self.assertEqual(
+			(
+				request.status,
+				request.tier,
+				request.current_stage,
+				request.decisions,
+				request.items[0].rate_after,
+			),
+			("Pending Review", "Affects Price or Credit", "Sales", [], 95),
+		)
+
+	def test_a_cancelled_or_fully_delivered_order_cannot_be_changed(self):
+		item = make_item(rate=100, stock_qty=20)
+		delivered = approved_order([{"item_code": item, "qty": 2}])
+		deliver(delivered, 2)
+		with self.assertRaises(OrderNotChangeableError):
+			ask_change(delivered, [{"order_item": delivered.items[0].name, "qty": 3}])
+		cancelled = approved_order([{"item_code": item, "qty": 2}])
+		cancel_order(cancelled.name, "Duplicate Order")
+		with self.assertRaises(frappe.CancelledLinkError):
+			ask_change(cancelled, [{"order_item": cancelled.items[0].name, "qty": 3}])
+
+	def test_an_order_with_change_requests_can_still_be_cancelled(self):
+		"""Applied changes stay as the order's history; one still waiting for review is cancelled with it."""
+		item = make_item(rate=100, stock_qty=20)
+		order = approved_order([{"item_code": item, "qty": 2}])
+		applied = ask_change(order, [{"order_item": order.items[0].name, "qty": 3}])
+		order.reload()
+		pending = ask_change(order, [{"order_item": order.items[0].name, "qty": 3, "rate": 95}])
+		self.assertEqual((applied.status, pending.status), ("Applied", "Pending Review"))
+		cancel_order(order.name, "Duplicate Order")
+		self.assertEqual(frappe.db.get_value("Customer Order", order.name, "docstatus"), 2)
+		self.assertEqual(frappe.db.get_value("Sales Order", order.sales_order, "docstatus"), 2)
+		applied.reload()
+		pending.reload()
+		self.assertEqual((applied.docstatus, applied.status), (1, "Applied"))
+		self.assertEqual((pending.docstatus, pending.status), (2, "Cancelled"))
+		with self.assertRaises(ChangeRequestError):
+			decide(pending, "Sales")
+
+	def test_a_rate_below_the_items_floor_is_refused_naming_the_row(self):
+		item = make_item(rate=100, stock_qty=20, max_discount=10)
+		order = approved_order([{"item_code": item, "qty": 2}])
+		with self.assertRaises(ChangeRequestError) as caught:
+			ask_change(order, [{"order_item": order.items[0].name, "qty": 2, "rate": 80}])
+		self.assertIn("Row 1", str(caught.exception))
+		self.assertIn("maximum discount of 10", str(caught.exception))
+		request = ask_change(order, [{"order_item": order.items[0].name, "qty": 2, "rate": 90}])
+		self.assertEqual(request.review_route, "Sales")
+
+	def test_an_item_a_new_order_could_not_have_is_not_added_by_a_change(self):
+		order = approved_order([{"item_code": make_item(rate=100, stock_qty=10), "qty": 1}])
+		disabled = make_item(rate=10, stock_qty=5)
+		frappe.db.set_value("Item", disabled, "disabled", 1)
+		not_for_sale = make_item(rate=10, stock_qty=5, is_sales_item=0)
+		for item, says in ((disabled, "is disabled"), (not_for_sale, "is not a sales item")):
+			with self.assertRaises(ChangeRequestError) as caught:
+				ask_change(order, [{"item_code": item, "qty": 1}])
+			self.assertIn(f"Row 1: Item {item} {says}", frappe.utils.strip_html(str(caught.exception)))
+		self.assertEqual(len(so_lines(order)), 1)
+
+	def test_two_changes_of_one_order_racing_one_wins_the_other_is_told(self):
+		"""Two minor changes (two clerks, one order) submitted at once: both are assessed on the order as it
+		was; the second to get the Sales Order's lock must not apply its figures over the first's."""
+		first, second = make_item(rate=100, stock_qty=30), make_item(rate=50, stock_qty=30)
+		order = approved_order([{"item_code": first, "qty": 4}, {"item_code": second, "qty": 4}])
+		drafts = [
+			ask_change(order, [{"order_item": order.items[0].name, "qty": 6}], submit=False),
+			ask_change(order, [{"order_item": order.items[1].name, "qty": 5}], submit=False),
+		]
+		user = clerk()
+		frappe.db.commit()
+
+		def submit(name):
+			def run():
+				with acting_as(user):
+					frappe.get_doc("Order Change Request", name).submit()
+				return name
+
+			return run
+
+		results = run_concurrently([submit(drafts[0].name), submit(drafts[1].name)])
+		frappe.db.rollback()
+		applied = [r for r in results if not isinstance(r, Exception)]
+		refused = [r for r in results if isinstance(r, Exception)]
+		for error in refused:
+			self.assertIsInstance(error, ChangeMovedOnError, getattr(error, "traceback", ""))
+		self.assertTrue(applied)
+		so = dict((item, qty) for item, qty, _rate in so_lines(order))
+		expected = {first: 4, second: 4}
+		for name in applied:
+			row = frappe.get_doc("Order Change Request", name).items[0]
+			expected[row.item_code] = flt(row.qty)
+		self.assertEqual(so, expected)
+		self.assertEqual(reserved_by_item(order), expected)
 
 
 class TestCancellationReasons(FrappeTestCase):

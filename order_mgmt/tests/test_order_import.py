@@ -174,6 +174,37 @@ class TestOrderImport(FrappeTestCase):
 		self.assertEqual(len(rerun["existing"]), 2)
 		self.assertEqual(len(self.orders_of(ref)), 3)
 
+	def test_customers_and_barcodes_are_read_once_per_file_not_per_order(self):
+		"""Three orders of two customers, two of them with barcode lines: the barcodes are read in one
+		query for the file and each customer is resolved (and permission-checked) once."""
+		ref, rows = self.rows()
+		calls = {"barcodes": 0, "customers": []}
+		items_of_barcodes, resolve_customer = (
+			external_intake.items_of_barcodes,
+			external_intake.resolve_customer,
+		)
+
+		def counted_barcodes(barcodes):
+			calls["barcodes"] += 1
+			return items_of_barcodes(barcodes)
+
+		def counted_customer(body):
+			calls["customers"].append(body.get("customer") or body.get("customer_external_id"))
+			return resolve_customer(body)
+
+		with acting_as(self.clerk):
+			name = make_import(rows)
+			external_intake.items_of_barcodes = counted_barcodes
+			external_intake.resolve_customer = counted_customer
+			try:
+				summary = bulk_import.run(name)
+			finally:
+				external_intake.items_of_barcodes = items_of_barcodes
+				external_intake.resolve_customer = resolve_customer
+		self.assertEqual(len(summary["created"]), 2)
+		self.assertEqual(calls["barcodes"], 1)
+		self.assertEqual(sorted(calls["customers"]), sorted([self.customer, self.external_id]))
+
 	def test_the_same_reference_with_other_lines_is_a_conflict(self):
 		ref, rows = self.rows()
 		with acting_as(self.clerk):
@@ -421,3 +452,189 @@ def cell(value):
 	if value is None:
 		return ""
 	return value if isinstance(value, str) else str(value)
+
+
+class TestWorkerKilledMidImport(FrappeTestCase):
+	"""A real RQ worker process (Frappe's worker, as `bench worker` runs it, on a queue of its own with the
+	site's Redis) imports a file and is killed with SIGKILL — its work horse too — once some orders are
+	committed: every committed order is whole (claim, submitted order, Sales Order, reservation),
+	nothing is orphaned, and the import started again on a new worker creates exactly the rest."""
+
+	ORDERS = 30
+	TIMEOUT = 900  # seconds: generous, the machine may be loaded
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.items = [make_item(rate=40, valuation_rate=20, stock_qty=100) for _item in range(2)]
+		cls.customer = make_customer()
+		cls.clerk = clerk()
+		frappe.db.commit()  # the worker reads them on its own connection
+
+	def setUp(self):
+		from frappe.utils.background_jobs import get_queues_timeout
+
+		self.queue = f"order-import-test-{frappe.generate_hash(length=8)}"
+		get_queues_timeout()[self.queue] = 3600  # a queue of this test only (Frappe validates names)
+		self.addCleanup(get_queues_timeout().pop, self.queue, None)
+		self.addCleanup(setattr, bulk_import, "IMPORT_QUEUE", bulk_import.IMPORT_QUEUE)
+		bulk_import.IMPORT_QUEUE = self.queue
+		self.workers = []
+		self.addCleanup(self.stop_workers)
+
+	def start_worker(self):
+		import os
+		import subprocess
+		import sys
+		import tempfile
+
+		log = tempfile.NamedTemporaryFile(prefix="order-import-worker-", suffix=".log", delete=False)
+		code = (
+			"from order_mgmt.benchmarks.order_import import serve_queue; "
+			f"serve_queue({frappe.local.site!r}, {self.queue!r})"
+		)
+		process = subprocess.Popen(
+			[sys.executable, "-c", code],
+			cwd=os.path.abspath(frappe.local.sites_path),
+			stdout=log,
+			stderr=subprocess.STDOUT,
+			start_new_session=True,
+		)
+		self.workers.append((process, log.name))
+		return process
+
+	def kill(self, process) -> int:
+		"""SIGKILL the worker and its work horses (RQ forks each job into a session of its own): what a
+		machine or container dying does. The number of work horses killed."""
+		import psutil
+
+		try:
+			horses = psutil.Process(process.pid).children(recursive=True)
+		except psutil.NoSuchProcess:
+			horses = []
+		for horse in horses:
+			try:
+				horse.kill()
+			except psutil.NoSuchProcess:
+				pass
+		process.kill()
+		process.wait(timeout=60)
+		psutil.wait_procs(horses, timeout=60)
+		return len(horses)
+
+	def stop_workers(self):
+		for process, _log in self.workers:
+			if process.poll() is None:
+				self.kill(process)
+
+	def worker_log(self) -> str:
+		return "\n".join(open(log).read()[-3000:] for _process, log in self.workers)
+
+	def wait_for(self, condition, what: str, process=None):
+		import time
+
+		deadline = time.monotonic() + self.TIMEOUT
+		while time.monotonic() < deadline:
+			frappe.db.rollback()  # a fresh snapshot: what the worker committed
+			value = condition()
+			if value:
+				return value
+			if process is not None and process.poll() is not None:
+				self.fail(f"the worker exited ({process.returncode}) before {what}:\n{self.worker_log()}")
+			time.sleep(0.2)
+		self.fail(f"timed out waiting for {what}:\n{self.worker_log()}")
+
+	def committed(self, name: str) -> int:
+		return frappe.db.count(
+			external_intake.KEY_DOCTYPE, {"customer_order_import": name, "customer_order": ("is", "set")}
+		)
+
+	def check_whole(self, name: str) -> list[str]:
+		"""Each claim names a submitted order with its submitted Sales Order and reservation; the
+		customer has no order without a claim and no Sales Order without an order. The orders."""
+		keys = frappe.get_all(
+			external_intake.KEY_DOCTYPE,
+			filters={"customer_order_import": name},
+			fields=["reference", "customer_order"],
+		)
+		self.assertTrue(all(key.customer_order for key in keys), keys)
+		orders = [key.customer_order for key in keys]
+		self.assertEqual(len(set(orders)), len(orders))
+		self.assertEqual(
+			sorted(frappe.get_all("Customer Order", {"customer": self.customer}, pluck="name")),
+			sorted(orders),
+		)
+		for order in orders:
+			doc = frappe.db.get_value(
+				"Customer Order", order, ["docstatus", "sales_order", "customer_po"], as_dict=True
+			)
+			self.assertEqual(doc.docstatus, 1, order)
+			self.assertTrue(doc.sales_order, f"{order} has no Sales Order")
+			self.assertEqual(frappe.db.get_value("Sales Order", doc.sales_order, "docstatus"), 1)
+			reserved = frappe.db.sql(
+				"""select coalesce(sum(reserved_qty), 0) from `tabStock Reservation Entry`
+				where voucher_type = 'Sales Order' and voucher_no = %s and docstatus = 1""",
+				doc.sales_order,
+			)[0][0]
+			self.assertEqual(reserved, 2, f"{doc.sales_order} reserves {reserved} of 2")
+		sales_orders = frappe.get_all("Sales Order", {"customer": self.customer}, pluck="name")
+		self.assertEqual(
+			sorted(sales_orders),
+			sorted(frappe.get_all("Customer Order", {"customer": self.customer}, pluck="sales_order")),
+		)
+		self.assertEqual(orphan_reservations(), self.orphans_before)
+		return orders
+
+	def test_a_worker_killed_mid_import_loses_no_committed_order_and_a_rerun_finishes(self):
+		import time
+
+		self.orphans_before = orphan_reservations()
+		ref = unique("KILL")
+		delivery = add_days(nowdate(), 3)
+		rows = [HEADER]
+		for number in range(self.ORDERS):
+			for item in self.items:
+				rows.append([f"{ref}-{number}", self.customer, "", delivery, item, "", 1, ""])
+		with acting_as(self.clerk):
+			name = make_import(rows)
+		frappe.db.commit()
+
+		worker = self.start_worker()
+		with acting_as(self.clerk):
+			self.assertEqual(bulk_import.start_import(name), {"queued": True})
+		frappe.db.commit()  # the job is queued after the commit
+		self.wait_for(lambda: self.committed(name) >= 3, "3 committed orders", worker)
+		self.assertGreater(self.kill(worker), 0, "no work horse was running the import")
+		time.sleep(1)  # MariaDB ends the killed connection's transaction
+		frappe.db.rollback()
+
+		committed = self.committed(name)
+		self.assertLess(committed, self.ORDERS, "the import ended before the worker was killed")
+		self.assertEqual(len(self.check_whole(name)), committed)
+		self.assertEqual(frappe.db.get_value("Customer Order Import", name, "status"), "In Progress")
+		self.assertFalse(bulk_import.is_running(name))  # its job is dead, though RQ still says started
+
+		worker = self.start_worker()
+		with acting_as(self.clerk):
+			self.assertEqual(bulk_import.start_import(name), {"queued": True})
+		frappe.db.commit()
+		status = self.wait_for(
+			lambda: (
+				(frappe.db.get_value("Customer Order Import", name, "status") or "Queued")
+				not in ("Queued", "In Progress")
+				and frappe.db.get_value("Customer Order Import", name, "status")
+			),
+			"the re-run to finish",
+			worker,
+		)
+		self.assertEqual(status, "Completed", self.worker_log())
+		self.assertEqual(
+			bulk_import.counts_of(name),
+			{
+				"orders_created": self.ORDERS - committed,
+				"orders_existing": committed,
+				"orders_refused": 0,
+				"rows_refused": 0,
+			},
+		)
+		self.assertEqual(len(self.check_whole(name)), self.ORDERS)

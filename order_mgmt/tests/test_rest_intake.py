@@ -368,6 +368,12 @@ class TestRestIntake(FrappeAPITestCase):
 					return f"message does not name {missing}: {status} {text}"
 				if not answer["errors"] or not all(e.get("message") for e in answer["errors"]):
 					return f"no JSON errors: {answer}"
+				expected = hostile.location(case)
+				named = [(e.get("row"), e.get("field")) for e in answer["errors"]]
+				if expected not in named:
+					return f"errors name {named}, not (row, field) {expected}: {answer['errors']}"
+				if expected[1] and not all(field for _row, field in named):
+					return f"an error names no field: {answer['errors']}"
 				if saved_by(clerk()) != before:
 					return "something was saved"
 				outcomes.append(f"[{case.kind}] {case.name}: {status} {answer['errors'][0]}"[:200])
@@ -404,15 +410,27 @@ REST_CASES = [
 		header={"customer_external_id": "@external_id"},
 		names=("External Customer ID",),
 	),
-	Case("rest", "no customer at all", header={"customer": hostile.DROP}, names=("Customer",)),
+	Case(
+		"rest",
+		"no customer at all",
+		header={"customer": hostile.DROP},
+		names=("Customer",),
+		at=(None, "customer"),
+	),
 	Case("rest", "line total sent", line={"amount": 1}, names=("Row 1", "amount")),
 	Case("rest", "status sent", header={"status": "Approved"}, names=("Status",)),
 	Case("rest", "workflow state sent", header={"workflow_state": "Approved"}, names=("workflow_state",)),
 	Case("rest", "sales order sent", header={"sales_order": "SO-1"}, names=("Sales Order",)),
 	Case("rest", "channel sent", header={"channel": "Desk"}, names=("Channel",)),
-	Case("rest", "no key", line={"_key": None}, names=("Idempotency",)),
-	Case("rest", "key with spaces", line={"_key": "a key"}, names=("Idempotency",)),
-	Case("rest", "body is a list", header={"_body": [1, 2]}, names=("JSON object",)),
+	Case("rest", "no key", line={"_key": None}, names=("Idempotency",), at=(None, "idempotency_key")),
+	Case(
+		"rest",
+		"key with spaces",
+		line={"_key": "a key"},
+		names=("Idempotency",),
+		at=(None, "idempotency_key"),
+	),
+	Case("rest", "body is a list", header={"_body": [1, 2]}, names=("JSON object",), at=(None, None)),
 	Case("rest", "no lines", header={"items": []}, names=("at least one item",)),
 	Case("rest", "quantity zero", line={"qty": 0}, names=("Row 1", "Quantity")),
 	Case("rest", "negative quantity", line={"qty": -3}, names=("Row 1", "Quantity")),
@@ -421,6 +439,7 @@ REST_CASES = [
 		"rate below the floor",
 		line={"item_code": "@capped_item", "rate": 10},
 		names=("Row 1", "Rate"),
+		at=(1, "rate"),
 	),
 ]
 

@@ -43,6 +43,9 @@ FORGED_ORDER_FIELDS = {
 	"per_billed": 100,
 	"has_shortage": 1,
 	"cancellation_reason": "forged",
+	"cancellation_requested": 1,
+	"advance_settlement": "Refund",
+	"advance_at_cancellation": 500,
 }
 EMPTY_ORDER_FIELDS = {
 	"status": "Draft",
@@ -57,6 +60,9 @@ EMPTY_ORDER_FIELDS = {
 	"per_billed": 0,
 	"has_shortage": 0,
 	"cancellation_reason": None,
+	"cancellation_requested": 0,
+	"advance_settlement": None,
+	"advance_at_cancellation": 0,
 }
 LINE_FIELDS = (
 	"sales_order_item",

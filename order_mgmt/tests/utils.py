@@ -32,13 +32,20 @@ def before_tests() -> None:
 
 def reset_review_rules() -> None:
 	"""Start every run from the shipped review rules (a test that switches one off puts it back, but
-	an interrupted run would not): their enabled flags as in the fixture."""
+	an interrupted run would not): their enabled and applies-to-changes flags as in the fixture."""
 	import json
 
 	with open(frappe.get_app_path("order_mgmt", "fixtures", "order_review_rule.json")) as handle:
 		for rule in json.load(handle):
 			if frappe.db.exists("Order Review Rule", rule["name"]):
-				frappe.db.set_value("Order Review Rule", rule["name"], "enabled", rule.get("enabled", 1))
+				frappe.db.set_value(
+					"Order Review Rule",
+					rule["name"],
+					{
+						"enabled": rule.get("enabled", 1),
+						"applies_to_changes": rule.get("applies_to_changes", 0),
+					},
+				)
 
 
 def company() -> str:
@@ -97,13 +104,15 @@ def make_item(
 	return code
 
 
-def receive_stock(item_code: str, qty: float, rate: float = 50.0) -> None:
+def receive_stock(item_code: str, qty: float, rate: float = 50.0, target: str | None = None) -> None:
 	entry = frappe.get_doc(
 		{
 			"doctype": "Stock Entry",
 			"stock_entry_type": "Material Receipt",
 			"company": company(),
-			"items": [{"item_code": item_code, "qty": qty, "t_warehouse": warehouse(), "basic_rate": rate}],
+			"items": [
+				{"item_code": item_code, "qty": qty, "t_warehouse": target or warehouse(), "basic_rate": rate}
+			],
 		}
 	)
 	entry.insert()

@@ -413,6 +413,8 @@ function co_prompt_workflow_action(frm, action) {
 		});
 		return;
 	}
+	// A cancellation asks for its Cancellation Reason (and a paid advance's refund or credit): its own dialog.
+	if (action === "Cancel") return co_cancel_dialog(frm);
 
 	const required = CO_COMMENT_REQUIRED_ACTIONS.includes(action);
 	const field = {
@@ -1078,4 +1080,191 @@ function co_show_risk(frm) {
 				.then(() => frm.reload_doc())
 		);
 	}
+}
+
+// --- Cancel: reason, paid advance, approval above the threshold (order_mgmt.orders.cancellation) ---
+
+frappe.ui.form.on("Customer Order", {
+	refresh(frm) {
+		co_show_cancellation_request(frm);
+		co_add_cancel_button(frm);
+	},
+});
+
+function co_cancellation_info(frm) {
+	return (frm.doc.__onload && frm.doc.__onload.cancellation) || {};
+}
+
+function co_add_cancel_button(frm) {
+	// Order Managers cancel through the workflow's Cancel (which opens the same dialog); anyone else who
+	// may cancel an approved order gets this button: at once below the threshold, as a request above it.
+	const info = co_cancellation_info(frm);
+	if (frm.doc.docstatus !== 1 || !frm.doc.sales_order || !info.can_cancel || info.pending) return;
+	if (frappe.user.has_role("Order Manager")) return;
+	const label = info.needs_approval && !info.is_manager ? __("Request Cancellation") : __("Cancel Order");
+	frm.add_custom_button(label, () => {
+		if (!co_can_cancel(frm)) return co_prompt_workflow_action(frm, "Cancel"); // says why not
+		co_cancel_dialog(frm);
+	});
+}
+
+function co_cancel_dialog(frm) {
+	if (!co_check_saved(frm)) return;
+	const info = co_cancellation_info(frm);
+	const name = frm.doc.name;
+	const request = !!(info.needs_approval && !info.is_manager);
+	const advance = flt(info.advance);
+	const fields = [];
+	if (request) {
+		fields.push({
+			fieldname: "approval_note",
+			fieldtype: "HTML",
+			options: `<p class="text-muted">${__(
+				"The grand total is at least {0}: an Order Manager approves this cancellation.",
+				[format_currency(info.threshold, frm.doc.currency)]
+			)}</p>`,
+		});
+	}
+	fields.push(
+		{
+			fieldname: "cancellation_reason",
+			fieldtype: "Link",
+			options: "Cancellation Reason",
+			label: __("Cancellation Reason"),
+			reqd: 1,
+			get_query: () => ({ filters: { enabled: 1 } }),
+		},
+		{
+			fieldname: "comment",
+			fieldtype: "Small Text",
+			label: __("Comment"),
+			// The reviewer's comment is why a returned order is cancelled (to be amended).
+			default: frm.doc.status === "Returned for Changes" ? frm.doc.review_comment || "" : "",
+		}
+	);
+	if (advance > 0) {
+		fields.push({
+			fieldname: "advance_settlement",
+			fieldtype: "Select",
+			label: __("Paid Advance"),
+			reqd: 1,
+			default: "Keep as Credit",
+			options: [
+				{ value: "Refund", label: __("Refund") },
+				{ value: "Keep as Credit", label: __("Keep as Credit") },
+			],
+			description: __(
+				"{0} was paid in advance. Refund: a Payment Entry pays it back to the customer. Keep as Credit: it stays on the customer's account for their next invoices.",
+				[format_currency(advance, frm.doc.currency)]
+			),
+		});
+	}
+	const dialog = new frappe.ui.Dialog({
+		title: request ? __("Request Cancellation of {0}", [name]) : __("Cancel {0}", [name]),
+		fields,
+		primary_action_label: request ? __("Request Cancellation") : __("Cancel Order"),
+		primary_action(values) {
+			dialog.hide();
+			const comment = (values.comment || "").trim();
+			const args = request
+				? {
+						name,
+						cancellation_reason: values.cancellation_reason,
+						comment: comment || null,
+						advance_settlement: values.advance_settlement || null,
+				  }
+				: {
+						name,
+						reason: comment || values.cancellation_reason,
+						category: values.cancellation_reason,
+						advance_settlement: values.advance_settlement || null,
+				  };
+			frappe
+				.call({
+					method: request
+						? "order_mgmt.orders.cancellation.request_cancellation"
+						: "order_mgmt.orders.cancellation.cancel_order",
+					type: "POST",
+					args,
+					freeze: true,
+					freeze_message: request ? __("Requesting the cancellation") : __("Cancelling {0}", [name]),
+				})
+				.then((r) => {
+					const result = r.message || {};
+					frappe.show_alert({
+						message: request
+							? __("Cancellation of {0} requested: an Order Manager decides it", [name])
+							: result.refund_payment_entry
+							? __("{0} cancelled: the advance is refunded with {1}", [name, result.refund_payment_entry])
+							: __("{0} cancelled", [name]),
+						indicator: "green",
+					});
+					frm.reload_doc();
+				});
+		},
+	});
+	dialog.$wrapper.addClass("cancel-dialog").attr("data-request", request ? 1 : 0);
+	dialog.show();
+	return dialog;
+}
+
+function co_show_cancellation_request(frm) {
+	const info = co_cancellation_info(frm);
+	const row = info.pending;
+	if (!row) return co_set_form_message(frm, "co-cancellation-request", "", "orange");
+	const esc = frappe.utils.escape_html;
+	let html = __("Cancellation requested by {0} on {1}: {2}", [
+		esc(frappe.user.full_name(row.requested_by)),
+		esc(frappe.datetime.str_to_user(row.requested_on)),
+		`<b>${esc(__(row.cancellation_reason || ""))}</b>`,
+	]);
+	if (row.request_comment) html += ` — ${co_multiline(row.request_comment)}`;
+	if (row.advance_settlement) html += `<div>${esc(__("Paid Advance"))}: ${esc(__(row.advance_settlement))}</div>`;
+	html += `<div class="text-muted small">${esc(
+		info.can_decide
+			? __("Approve or reject it (Cancellation menu).")
+			: __("Waiting for an Order Manager's decision.")
+	)}</div>`;
+	co_set_form_message(frm, "co-cancellation-request", html, "orange");
+	if (!info.can_decide) return;
+	frm.add_custom_button(__("Approve Cancellation"), () => co_decide_cancellation(frm, "approve"), __("Cancellation"));
+	frm.add_custom_button(__("Reject Cancellation"), () => co_decide_cancellation(frm, "reject"), __("Cancellation"));
+}
+
+function co_decide_cancellation(frm, decision) {
+	if (!co_check_saved(frm)) return;
+	const name = frm.doc.name;
+	const approve = decision === "approve";
+	const dialog = frappe.prompt(
+		[
+			{
+				fieldname: "comment",
+				fieldtype: "Small Text",
+				label: approve ? __("Comment") : __("Reason"),
+				reqd: approve ? 0 : 1,
+			},
+		],
+		({ comment }) =>
+			frappe
+				.call({
+					method: approve
+						? "order_mgmt.orders.cancellation.approve_cancellation"
+						: "order_mgmt.orders.cancellation.reject_cancellation",
+					type: "POST",
+					args: { name, comment: (comment || "").trim() || null },
+					freeze: true,
+				})
+				.then(() => {
+					frappe.show_alert({
+						message: approve
+							? __("Cancellation of {0} approved: the order is cancelled", [name])
+							: __("Cancellation of {0} rejected", [name]),
+						indicator: approve ? "green" : "orange",
+					});
+					frm.reload_doc();
+				}, () => frm.reload_doc()),
+		approve ? __("Approve Cancellation of {0}", [name]) : __("Reject Cancellation of {0}", [name]),
+		approve ? __("Approve Cancellation") : __("Reject Cancellation")
+	);
+	dialog.$wrapper.addClass("cancel-decision-dialog").attr("data-decision", decision);
 }

@@ -27,6 +27,9 @@ class CustomerOrder(intake.CheckedAtTheBoundary, Document):
 		)
 		from frappe.types import DF
 
+		from order_mgmt.order_mgmt.doctype.customer_order_cancellation_decision.customer_order_cancellation_decision import (
+			CustomerOrderCancellationDecision,
+		)
 		from order_mgmt.order_mgmt.doctype.customer_order_hold_reason.customer_order_hold_reason import (
 			CustomerOrderHoldReason,
 		)
@@ -34,7 +37,12 @@ class CustomerOrder(intake.CheckedAtTheBoundary, Document):
 
 		amended_from: DF.Link | None
 		base_grand_total: DF.Currency
+		advance_at_cancellation: DF.Currency
+		advance_settlement: DF.Literal["", "Refund", "Keep as Credit"]
+		cancellation_category: DF.Link | None
+		cancellation_decisions: DF.Table[CustomerOrderCancellationDecision]
 		cancellation_reason: DF.SmallText | None
+		cancellation_requested: DF.Check
 		channel: DF.Literal["Desk", "Portal", "Phone", "Email", "Import", "API"]
 		company: DF.Link
 		contact_person: DF.Link | None
@@ -78,6 +86,7 @@ class CustomerOrder(intake.CheckedAtTheBoundary, Document):
 		]
 		reviewed_by: DF.Link | None
 		reviewed_on: DF.Datetime | None
+		refund_payment_entry: DF.Link | None
 		sales_order: DF.Link | None
 		shipping_address: DF.SmallText | None
 		shipping_address_name: DF.Link | None
@@ -124,6 +133,11 @@ class CustomerOrder(intake.CheckedAtTheBoundary, Document):
 		"per_billed",
 		"cancellation_reason",
 		"cancellation_category",
+		"cancellation_requested",
+		"cancellation_decisions",
+		"advance_settlement",
+		"advance_at_cancellation",
+		"refund_payment_entry",
 		"portal_request_key",
 		"feedback_rating",
 		"feedback_comment",
@@ -223,6 +237,7 @@ class CustomerOrder(intake.CheckedAtTheBoundary, Document):
 			from order_mgmt.accounting.invoicing import can_invoice
 
 			self.set_onload("can_invoice", can_invoice(self))
+		self.set_onload("cancellation", cancellation.form_info(self))
 
 	def get_indicator_for_status(self) -> tuple[str, str]:
 		return _(self.status), order_status.INDICATOR_COLOURS.get(self.status, "gray")

@@ -10,6 +10,10 @@ frappe.ui.form.on("Order Change Request", {
 		frm.set_query("customer_order", () => ({
 			filters: { docstatus: 1, status: ["in", ["Approved", "To Deliver", "Partly Delivered"]] },
 		}));
+		// A new line's warehouse: a stock warehouse of the order's company (checked again on the server).
+		frm.set_query("warehouse", "items", () => ({
+			filters: { company: frm.doc.company || "", is_group: 0, disabled: 0 },
+		}));
 		frm.set_query("new_shipping_address_name", () => ({
 			query: "frappe.contacts.doctype.address.address.address_query",
 			filters: { link_doctype: "Customer", link_name: frm.doc.customer || "" },

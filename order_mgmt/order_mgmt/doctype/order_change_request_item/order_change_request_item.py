@@ -7,6 +7,7 @@ from order_mgmt import server_owned
 
 
 class OrderChangeRequestItem(server_owned.RowSavedWithItsDocument, Document):
+	# `warehouse` is the client's for a new line (checked against the company), the order line's otherwise.
 	server_owned_fields = (
 		"item_name",
 		"action",
@@ -19,7 +20,6 @@ class OrderChangeRequestItem(server_owned.RowSavedWithItsDocument, Document):
 		"amount_after",
 		"uom",
 		"conversion_factor",
-		"warehouse",
 		"sales_order_item",
 		"delivered_qty",
 		"picked_qty",

@@ -5,10 +5,13 @@
 on-time delivery rate per line and per order, partial shipments, shortages and their decisions and
 the age of open backorders.
 
-Three queries gather the Sales Order lines of the orders (ERPNext's truth: promised date and ordered
-quantity after any cancelled or substituted line), their non-return Delivery Note quantities per
-note, and the order lines that were short at approval with the customer's decision; the pure
-functions in order_mgmt/analytics/delivery.py compute the rows. Read-only: may run on a replica."""
+Each order's delivery figures come from the Order Analytics Facts (analytics/facts.py keeps them as
+documents change, from gather_line_facts: the Sales Order lines of the order — ERPNext's truth:
+promised date and ordered quantity after any cancelled or substituted line — and their non-return
+Delivery Note quantities per note); a second query reads the order lines that were short at approval
+with the customer's decision. The pure functions in order_mgmt/analytics/delivery.py compute the rows
+(the outcomes that depend on the day, overdue or open, on the day the report runs). Read-only: may run
+on a replica."""
 
 from __future__ import annotations
 
@@ -16,13 +19,15 @@ from collections import defaultdict
 
 import frappe
 from frappe import _
-from frappe.query_builder.functions import Coalesce, Count, Max, Sum
+from frappe.query_builder.functions import Sum
 from frappe.utils import flt, getdate
 from pypika.terms import Case
 
 from order_mgmt.analytics import delivery
-from order_mgmt.analytics.delivery import DayCounts, Delivery, LineFact, ShortageFact
-from order_mgmt.analytics.report_filters import ReportFilterError, order_conditions, require
+from order_mgmt.analytics.delivery import DayCounts, Delivery, LineFact, OrderDelivery, ShortageFact
+from order_mgmt.analytics.report_filters import ReportFilterError, fact_conditions, require
+
+FACT = "Order Analytics Fact"
 
 VIEWS = ("Week", "Order", "Shortage")
 
@@ -52,7 +57,7 @@ def execute(filters: dict | None = None):
 	elif view == "Order":
 		data = [
 			{**row, "outcome": _(row["outcome"] or "")}
-			for row in delivery.order_rows(line_facts(filters), today)
+			for row in delivery.summary_order_rows(order_deliveries(filters), today)
 		]
 	else:
 		days, shortages = day_counts(filters, today), shortage_facts(filters)
@@ -64,11 +69,53 @@ def execute(filters: dict | None = None):
 	return columns(view), data, None, chart(view, data)
 
 
-def line_facts(filters) -> list[LineFact]:
+def order_deliveries(filters, condition=None) -> list[OrderDelivery]:
+	"""The submitted orders of the filters that have Sales Order lines (and meet `condition`, on the
+	facts), as the Order Analytics Facts keep their delivery figures."""
+	fact = frappe.qb.DocType(FACT)
+	conditions = fact_conditions(fact, filters) & (fact.order_docstatus == 1) & (fact.so_lines > 0)
+	if condition is not None:
+		conditions &= condition
+	rows = (
+		frappe.qb.from_(fact)
+		.select(
+			fact.name,
+			fact.order_date,
+			fact.so_lines,
+			fact.measured_lines,
+			fact.on_time_lines,
+			fact.late_lines,
+			fact.pending_promised,
+			fact.promised,
+			fact.completed_on,
+			fact.deliveries,
+		)
+		.where(conditions)
+		.run()
+	)
+	return [
+		OrderDelivery(
+			name,
+			order_date,
+			lines,
+			measured,
+			on_time,
+			late,
+			delivery.unpack_dates(pending),
+			promised,
+			completed,
+			deliveries,
+		)
+		for name, order_date, lines, measured, on_time, late, pending, promised, completed, deliveries in rows
+	]
+
+
+def gather_line_facts(conditions) -> list[LineFact]:
+	"""The Sales Order lines of the orders and their deliveries, from the documents (for the facts,
+	analytics/facts.py): `conditions` on frappe.qb.DocType("Customer Order")."""
 	order = frappe.qb.DocType("Customer Order")
 	so_item = frappe.qb.DocType("Sales Order Item")
 	dn, dn_item = frappe.qb.DocType("Delivery Note"), frappe.qb.DocType("Delivery Note Item")
-	conditions = order_conditions(order, filters) & (order.docstatus == 1)
 	deliveries: dict[str, list[Delivery]] = defaultdict(list)
 	for so_detail, note, posting_date, qty in (
 		frappe.qb.from_(dn_item)
@@ -100,105 +147,64 @@ def line_facts(filters) -> list[LineFact]:
 	]
 
 
-def _flag(condition):
+def _count(condition):
 	return Sum(Case().when(condition, 1).else_(0))
 
 
 def day_counts(filters, today) -> list[DayCounts]:
-	"""The Week view's counts per order date, summed in SQL (a few hundred rows however many orders):
-	each Sales Order line's outcome as delivery.line_outcome defines it (delivered once its non-return
-	Delivery Note quantity reaches the ordered quantity, on the date of its last such note), then each
-	order's outcome as delivery.order_outcome does, then per order date."""
-	order = frappe.qb.DocType("Customer Order")
-	so_item = frappe.qb.DocType("Sales Order Item")
-	dn, dn_item = frappe.qb.DocType("Delivery Note"), frappe.qb.DocType("Delivery Note Item")
-	conditions = order_conditions(order, filters) & (order.docstatus == 1)
-	# one row per Sales Order line, its Delivery Note lines found through their so_detail index
-	valid = dn.docstatus.isnotnull()
-	shipped_qty = Coalesce(Sum(Case().when(valid, dn_item.qty).else_(0)), 0)
-	last = Max(Case().when(valid, dn.posting_date))
-	delivered = shipped_qty >= so_item.qty
-	outcome = (
-		Case()
-		.when(delivered & (so_item.delivery_date.isnull() | (last <= so_item.delivery_date)), 1)
-		.when(delivered, 2)
-		.when(so_item.delivery_date < today, 3)
-		.else_(4)
-	)
-	lines = (
-		frappe.qb.from_(so_item)
-		.join(order)
-		.on(order.sales_order == so_item.parent)
-		.left_join(dn_item)
-		.on(dn_item.so_detail == so_item.name)
-		.left_join(dn)
-		.on((dn.name == dn_item.parent) & (dn.docstatus == 1) & (dn.is_return == 0))
-		.select(order.name.as_("order_name"), order.order_date.as_("order_date"), outcome.as_("outcome"))
-		.where((so_item.docstatus == 1) & (so_item.qty > 0) & conditions)
-		.groupby(so_item.name, order.name, order.order_date, so_item.qty, so_item.delivery_date)
-	).as_("lines")
-	per_order = (
-		frappe.qb.from_(lines)
-		.select(
-			lines.order_name,
-			lines.order_date,
-			_flag(lines.outcome == 1).as_("on_time"),
-			_flag(lines.outcome == 2).as_("late"),
-			_flag(lines.outcome == 3).as_("overdue"),
-			_flag(lines.outcome == 4).as_("open"),
-		)
-		.groupby(lines.order_name, lines.order_date)
-	).as_("per_order")
-	late_order = (per_order.late + per_order.overdue) > 0
+	"""The Week view's counts per order date, from the orders' delivery figures in the Order Analytics
+	Facts (each Sales Order line's outcome as delivery.line_outcome defines it, each order's as
+	delivery.order_outcome does). Orders whose measured lines are all delivered no longer depend on
+	the day: they are counted per order date in SQL (a few hundred rows however many orders); the
+	orders with lines still to deliver are read one by one and counted by
+	delivery.summary_day_counts. A day may come twice (once from each); the weekly and total rows
+	sum them."""
+	fact = frappe.qb.DocType(FACT)
+	settled = (fact.on_time_lines + fact.late_lines) == fact.measured_lines  # nothing left to deliver
 	rows = (
-		frappe.qb.from_(per_order)
+		frappe.qb.from_(fact)
 		.select(
-			per_order.order_date,
-			Sum(per_order.on_time),
-			Sum(per_order.late),
-			Sum(per_order.overdue),
-			Sum(per_order.open),
-			_flag(~late_order & (per_order.open == 0)),
-			_flag(late_order),
-			_flag(~late_order & (per_order.open > 0)),
+			fact.order_date,
+			Sum(fact.on_time_lines),
+			Sum(fact.late_lines),
+			_count(fact.late_lines == 0),
+			_count(fact.late_lines > 0),
+			_count(fact.deliveries > 1),
 		)
-		.groupby(per_order.order_date)
+		.where(
+			fact_conditions(fact, filters) & (fact.order_docstatus == 1) & (fact.measured_lines > 0) & settled
+		)
+		.groupby(fact.order_date)
 		.run()
 	)
-	notes = (
-		frappe.qb.from_(dn_item)
-		.join(dn)
-		.on(dn.name == dn_item.parent)
-		.join(order)
-		.on(order.sales_order == dn_item.against_sales_order)
-		.select(order.order_date.as_("order_date"))
-		.where((dn.docstatus == 1) & (dn.is_return == 0) & conditions)
-		.groupby(order.name, order.order_date)
-		.having(Count(dn.name).distinct() > 1)
-	).as_("notes")
-	partial = dict(
-		frappe.qb.from_(notes).select(notes.order_date, Count("*")).groupby(notes.order_date).run()
-	)
-	return [
-		DayCounts(getdate(day), *(int(value or 0) for value in values), partial_shipments=partial.get(day, 0))
-		for day, *values in rows
+	counted = [
+		DayCounts(
+			getdate(day),
+			on_time_lines=int(on_time or 0),
+			late_lines=int(late or 0),
+			on_time_orders=int(on_time_orders or 0),
+			late_orders=int(late_orders or 0),
+			partial_shipments=int(partial or 0),
+		)
+		for day, on_time, late, on_time_orders, late_orders, partial in rows
 	]
+	return counted + delivery.summary_day_counts(order_deliveries(filters, ~settled), today)
 
 
 def shortage_facts(filters) -> list[ShortageFact]:
 	"""Lines short at approval (still short, or decided): a line is no longer open once its Sales
 	Order line is delivered in full or gone (cancelled)."""
-	order = frappe.qb.DocType("Customer Order")
+	fact = frappe.qb.DocType(FACT)
 	line, so_item = frappe.qb.DocType("Customer Order Item"), frappe.qb.DocType("Sales Order Item")
 	rows = (
-		frappe.qb.from_(line)
-		.join(order)
-		.on(order.name == line.parent)
+		frappe.qb.from_(fact)
+		.join(line)
+		.on(line.parent == fact.name)
 		.left_join(so_item)
 		.on(so_item.name == line.sales_order_item)
 		.select(
-			order.name,
-			order.order_date,
+			fact.name,
+			fact.order_date,
 			line.name,
 			line.item_code,
 			line.shortage_qty,
@@ -209,8 +215,9 @@ def shortage_facts(filters) -> list[ShortageFact]:
 		.where(
 			(line.parenttype == "Customer Order")
 			& ((line.shortage_qty > 0) | (line.shortage_action.isnotnull() & (line.shortage_action != "")))
-			& (order.docstatus == 1)
-			& order_conditions(order, filters)
+			& (fact.order_docstatus == 1)
+			& (fact.shortage_lines > 0)
+			& fact_conditions(fact, filters)
 		)
 		.run()
 	)

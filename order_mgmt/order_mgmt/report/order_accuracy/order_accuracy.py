@@ -5,10 +5,13 @@
 approval, returned for changes, cancelled, and returned as wrong item or not as described — each as
 a share of the orders — and the orders with none of these.
 
-A few queries (never one per order) gather the orders with their amendment links, the orders
-returned for changes by a reviewer, the reasons of their Return Requests and their applied Order
-Change Requests (when that DocType is installed); the pure functions in
-order_mgmt/analytics/accuracy.py compute the rows. Read-only: may run on a replica."""
+Two grouped queries count the orders per day and measure (and per cancellation reason) over the Order
+Analytics Facts (analytics/facts.py keeps
+them as documents change, from gather_accuracy_facts: a few queries, never one per order, gather the
+orders with their amendment links, the orders returned for changes by a reviewer, the reasons of
+their Return Requests and their applied Order Change Requests when that DocType is installed); the
+pure functions in order_mgmt/analytics/accuracy.py compute the rows. Read-only: may run on a
+replica."""
 
 from __future__ import annotations
 
@@ -16,12 +19,15 @@ from collections import defaultdict
 
 import frappe
 from frappe import _
-from frappe.query_builder.functions import Count
+from frappe.query_builder.functions import Count, Sum
 from frappe.utils import getdate
+from pypika.terms import Case
 
 from order_mgmt.analytics import accuracy
-from order_mgmt.analytics.accuracy import AccuracyFact
-from order_mgmt.analytics.report_filters import ReportFilterError, order_conditions, require
+from order_mgmt.analytics.accuracy import AccuracyFact, DayAccuracy
+from order_mgmt.analytics.report_filters import ReportFilterError, fact_conditions, require
+
+FACT = "Order Analytics Fact"
 
 VIEWS = ("Week", "Cancellation Reason")
 CHANGE_REQUEST = "Order Change Request"
@@ -35,24 +41,70 @@ def execute(filters: dict | None = None):
 	if view not in VIEWS:
 		frappe.throw(_("View must be Week or Cancellation Reason"), ReportFilterError)
 	require(filters)
-	facts = accuracy_facts(filters)
+	days = day_counts(filters)
 	if view == "Cancellation Reason":
 		data = [
 			{**row, "reason": _(row["reason"]) if row["reason"] == accuracy.NO_REASON else row["reason"]}
-			for row in accuracy.cancellation_rows(facts)
+			for row in accuracy.cancellation_count_rows(
+				cancellation_reasons(filters), sum(day.orders for day in days)
+			)
 		]
 	else:
-		data = [{**row, "week": str(row["week"])} for row in accuracy.weekly_rows(facts)]
+		data = [{**row, "week": str(row["week"])} for row in accuracy.weekly_count_rows(days)]
 		if data:
-			data.append({"week": _("Total"), **accuracy.total_row(facts)})
+			data.append({"week": _("Total"), **accuracy.total_count_row(days)})
 	return columns(view), data, None, chart(view, data)
 
 
-def accuracy_facts(filters) -> list[AccuracyFact]:
+def _count(condition):
+	return Sum(Case().when(condition, 1).else_(0))
+
+
+def day_counts(filters) -> list[DayAccuracy]:
+	"""The counted orders (not replaced by an amendment) per order date and measure, summed in SQL over
+	the Order Analytics Facts as accuracy.day_counts defines them."""
+	fact = frappe.qb.DocType(FACT)
+	changed = (fact.applied_changes > 0) | (fact.amends_approved == 1)
+	returned = fact.returned_for_changes == 1
+	cancelled = fact.order_docstatus == 2
+	wrong, not_as_described = fact.wrong_item == 1, fact.not_as_described == 1
+	rows = (
+		frappe.qb.from_(fact)
+		.select(
+			fact.order_date,
+			Count("*"),
+			_count(changed),
+			_count(returned),
+			_count(cancelled),
+			_count(wrong),
+			_count(not_as_described),
+			_count(~(changed | returned | cancelled | wrong | not_as_described)),
+		)
+		.where(fact_conditions(fact, filters) & (fact.superseded == 0))
+		.groupby(fact.order_date)
+		.run()
+	)
+	return [DayAccuracy(getdate(day), *(int(value or 0) for value in values)) for day, *values in rows]
+
+
+def cancellation_reasons(filters) -> dict[str | None, int]:
+	"""The counted cancelled orders per cancellation reason as written."""
+	fact = frappe.qb.DocType(FACT)
+	return dict(
+		frappe.qb.from_(fact)
+		.select(fact.cancellation_reason, Count("*"))
+		.where(fact_conditions(fact, filters) & (fact.superseded == 0) & (fact.order_docstatus == 2))
+		.groupby(fact.cancellation_reason)
+		.run()
+	)
+
+
+def gather_accuracy_facts(conditions) -> list[AccuracyFact]:
+	"""The orders' accuracy facts from the documents (for the facts, analytics/facts.py): `conditions`
+	on frappe.qb.DocType("Customer Order")."""
 	order = frappe.qb.DocType("Customer Order")
 	original = frappe.qb.DocType("Customer Order").as_("original")
 	amendment = frappe.qb.DocType("Customer Order").as_("amendment")
-	conditions = order_conditions(order, filters)
 	orders = (
 		frappe.qb.from_(order)
 		.left_join(original)

@@ -5,21 +5,31 @@
 approval (review, hours), to their first delivery, to their first invoice and to being paid (days),
 with the median and 90th percentile of each step.
 
-A few grouped queries gather each order's milestones — its first review request (or the moment it
-was auto-approved), its Sales Order's creation (the hand-off), its first Delivery Note and Sales
-Invoice, its last Payment Entry once paid — joined through the order's Sales Order; the pure
-functions in order_mgmt/analytics/cycle_time.py compute the rows."""
+Each order's milestones — its first review request (or the moment it was auto-approved), its Sales
+Order's creation (the hand-off), its first Delivery Note and Sales Invoice, its last Payment Entry once
+paid — are kept in the Order Analytics Facts (analytics/facts.py, gathered by gather_milestones as
+documents change). The Week and Step views count each step's durations per order date in SQL (a
+few thousand rows however many orders), the Order view reads the milestones; the pure functions in
+order_mgmt/analytics/cycle_time.py compute the rows."""
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+
 import frappe
 from frappe import _
-from frappe.query_builder.functions import Max, Min
+from frappe.query_builder.functions import Count, Max, Min
 from frappe.utils import get_datetime, getdate
+from pypika.terms import CustomFunction, LiteralValue
 
 from order_mgmt.analytics import cycle_time
 from order_mgmt.analytics.cycle_time import OrderMilestones
-from order_mgmt.order_mgmt.report.review_performance.review_performance import order_conditions
+from order_mgmt.analytics.report_filters import fact_conditions
+
+FACT = "Order Analytics Fact"
+TIMESTAMPDIFF = CustomFunction("TIMESTAMPDIFF", ["unit", "start", "end"])
+DATEDIFF = CustomFunction("DATEDIFF", ["end", "start"])
+DATE = CustomFunction("DATE", ["value"])
 
 VIEWS = ("Week", "Order", "Step")
 
@@ -36,19 +46,19 @@ def execute(filters: dict | None = None):
 		frappe.throw(_("View must be Week, Order or Step"), OrderCycleTimeFilterError)
 	if not filters.get("company") or not filters.get("from_date") or not filters.get("to_date"):
 		frappe.throw(_("Company, From Date and To Date are required"), OrderCycleTimeFilterError)
-	orders = milestones(filters)
 	if view == "Order":
-		data = cycle_time.order_rows(orders)
+		data = cycle_time.order_rows(milestones(filters))
 	elif view == "Step":
 		labels = step_labels()
 		data = [
 			{**row, "step": labels[row["step"]], "unit": _(row["unit"])}
-			for row in cycle_time.step_rows(orders)
+			for row in cycle_time.step_count_rows(step_counts(filters))
 		]
 	else:
-		data = [{**row, "week": str(row["week"])} for row in cycle_time.weekly_rows(orders)]
+		orders, steps = orders_per_day(filters), step_counts(filters)
+		data = [{**row, "week": str(row["week"])} for row in cycle_time.weekly_count_rows(orders, steps)]
 		if data:
-			data.append({"week": _("Total"), **cycle_time.total_row(orders)})
+			data.append({"week": _("Total"), **cycle_time.total_count_row(orders, steps)})
 	return columns(view), data, None, chart(view, data)
 
 
@@ -66,10 +76,83 @@ def _per_order(query) -> dict[str, object]:
 	return {name: value for name, value in query.run() if value is not None}
 
 
+def orders_per_day(filters) -> dict:
+	fact = frappe.qb.DocType(FACT)
+	return dict(
+		frappe.qb.from_(fact)
+		.select(fact.order_date, Count("*"))
+		.where(fact_conditions(fact, filters))
+		.groupby(fact.order_date)
+		.run()
+	)
+
+
+def step_counts(filters) -> dict[str, cycle_time.StepCounts]:
+	"""Each step's durations counted per order date, in SQL over the Order Analytics Facts: the
+	microseconds between the review's milestones (turned into hours by cycle_time.hours_between),
+	the days between the others' (negative ones count 0, as cycle_time.step_duration does)."""
+	fact = frappe.qb.DocType(FACT)
+	milestone = {
+		"submitted": fact.submitted_on,
+		"approved": fact.approved_on,
+		"delivered": fact.delivered_on,
+		"invoiced": fact.invoiced_on,
+		"paid": fact.paid_on,
+	}
+	result: dict[str, cycle_time.StepCounts] = {}
+	for step, (start_field, end_field, unit) in cycle_time.STEPS.items():
+		start, end = milestone[start_field], milestone[end_field]
+		if unit == "hours":
+			duration = TIMESTAMPDIFF(LiteralValue("MICROSECOND"), start, end)
+		else:
+			duration = DATEDIFF(DATE(end), DATE(start))
+		per_day: cycle_time.StepCounts = defaultdict(Counter)
+		for day, value, count in (
+			frappe.qb.from_(fact)
+			.select(fact.order_date, duration, Count("*"))
+			.where(fact_conditions(fact, filters) & start.isnotnull() & end.isnotnull())
+			.groupby(fact.order_date, duration)
+			.run()
+		):
+			value = cycle_time.hours_between(value) if unit == "hours" else float(max(0, value))
+			per_day[day][value] += count
+		result[step] = per_day
+	return result
+
+
 def milestones(filters) -> list[OrderMilestones]:
+	"""The milestones of the orders of the filters, as the Order Analytics Facts keep them."""
+	fact = frappe.qb.DocType(FACT)
+	return [
+		OrderMilestones(
+			name,
+			order_date,
+			submitted=submitted,
+			approved=approved,
+			delivered=delivered,
+			invoiced=invoiced,
+			paid=paid,
+		)
+		for name, order_date, submitted, approved, delivered, invoiced, paid in frappe.qb.from_(fact)
+		.select(
+			fact.name,
+			fact.order_date,
+			fact.submitted_on,
+			fact.approved_on,
+			fact.delivered_on,
+			fact.invoiced_on,
+			fact.paid_on,
+		)
+		.where(fact_conditions(fact, filters))
+		.run()
+	]
+
+
+def gather_milestones(conditions) -> list[OrderMilestones]:
+	"""Each order's milestones from the documents (for the facts, analytics/facts.py): `conditions` on
+	frappe.qb.DocType("Customer Order")."""
 	order = frappe.qb.DocType("Customer Order")
 	so = frappe.qb.DocType("Sales Order")
-	conditions = order_conditions(order, filters)
 	rows = (
 		frappe.qb.from_(order)
 		.left_join(so)
@@ -116,7 +199,7 @@ def milestones(filters) -> list[OrderMilestones]:
 		.where((si.docstatus == 1) & (si.is_return == 0) & conditions)
 		.groupby(order.name)
 	)
-	paid = last_payments(filters)
+	paid = last_payments(conditions)
 	result = []
 	for name, order_date, reviewed_on, decision, payment_status, handed_off in rows:
 		submitted = first_request.get(name) or (reviewed_on if decision == "Auto-approved" else None)
@@ -134,13 +217,13 @@ def milestones(filters) -> list[OrderMilestones]:
 	return result
 
 
-def last_payments(filters) -> dict[str, object]:
+def last_payments(conditions) -> dict[str, object]:
 	"""The latest posting date of the submitted Payment Entries against each order's Sales Order or
-	its Sales Invoices."""
+	its Sales Invoices (orders paid in full; `conditions` on frappe.qb.DocType("Customer Order"))."""
 	order = frappe.qb.DocType("Customer Order")
 	entry, reference = frappe.qb.DocType("Payment Entry"), frappe.qb.DocType("Payment Entry Reference")
 	si_item = frappe.qb.DocType("Sales Invoice Item")
-	conditions = order_conditions(order, filters) & (order.payment_status == "Paid") & (entry.docstatus == 1)
+	conditions = conditions & (order.payment_status == "Paid") & (entry.docstatus == 1)
 	against_order = (
 		frappe.qb.from_(reference)
 		.join(entry)

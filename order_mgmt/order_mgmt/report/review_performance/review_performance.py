@@ -5,21 +5,28 @@
 auto-approval and manual intervention rates, holds, rejections and returns for changes, decisions,
 SLA breaches and median review times.
 
-Three queries gather the submitted orders of the period (by order date), the rule names of their
-hold reasons and their Order Reviews; the pure functions in order_mgmt/analytics/review_kpis.py
-compute the rows. Only rule names are read from the hold reasons: no measured values, thresholds or
+The Week and Hold Rule views count in SQL per order date over the Order Analytics Facts (each order's
+flags as review_kpis.order_flags gives them, analytics/facts.py) and the orders' Order Reviews and
+hold rule names; the Stage and Reviewer views read the reviews of the orders of the period (by order
+date). The pure functions in order_mgmt/analytics/review_kpis.py compute the rows. Only rule names are read from the hold reasons: no measured values, thresholds or
 credit figures."""
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+
 import frappe
 from frappe import _
+from frappe.query_builder.functions import Coalesce, Count, Sum
 from frappe.utils import getdate, now_datetime
+from pypika.terms import Case, CustomFunction, LiteralValue
 
 from order_mgmt.analytics import report_filters, review_kpis
 from order_mgmt.analytics.review_kpis import OrderFact, ReviewFact
 
 VIEWS = ("Week", "Stage", "Reviewer", "Hold Rule")
+FACT = "Order Analytics Fact"
+TIMESTAMPDIFF = CustomFunction("TIMESTAMPDIFF", ["unit", "start", "end"])
 
 
 class ReviewPerformanceFilterError(frappe.ValidationError):
@@ -36,16 +43,16 @@ def execute(filters: dict | None = None):
 		frappe.throw(_("Company, From Date and To Date are required"), ReviewPerformanceFilterError)
 	now = now_datetime()
 	if view == "Hold Rule":
-		data = review_kpis.hold_rule_rows(order_facts(filters))
+		data = review_kpis.hold_rule_count_rows(held_per_rule(filters), sum(orders_per_day(filters).values()))
 	elif view == "Stage":
 		data = review_kpis.stage_rows(review_facts(filters), now)
 	elif view == "Reviewer":
 		data = review_kpis.reviewer_rows(review_facts(filters), now)
 	else:
-		orders, reviews = order_facts(filters), review_facts(filters)
-		data = [{**row, "week": str(row["week"])} for row in review_kpis.weekly_rows(orders, reviews, now)]
+		days, hours = day_counts(filters, now), review_hours(filters)
+		data = [{**row, "week": str(row["week"])} for row in review_kpis.weekly_count_rows(days, hours)]
 		if data:
-			data.append({"week": _("Total"), **review_kpis.total_row(orders, reviews, now)})
+			data.append({"week": _("Total"), **review_kpis.total_count_row(days, hours)})
 	return columns(view), data, None, chart(view, data)
 
 
@@ -53,7 +60,123 @@ def order_conditions(order, filters):
 	return report_filters.order_conditions(order, filters)
 
 
+def _count(condition):
+	return Sum(Case().when(condition, 1).else_(0))
+
+
+def orders_per_day(filters) -> dict:
+	fact = frappe.qb.DocType(FACT)
+	return dict(
+		frappe.qb.from_(fact)
+		.select(fact.order_date, Count("*"))
+		.where(report_filters.fact_conditions(fact, filters))
+		.groupby(fact.order_date)
+		.run()
+	)
+
+
+def _decided(review):
+	return Coalesce(review.decision, "").notin((review_kpis.PENDING, review_kpis.CANCELLED)) & (
+		review.decided_on.isnotnull()
+	)
+
+
+def day_counts(filters, now) -> list[review_kpis.DayReviews]:
+	"""The Week view's counts per order date, in SQL: the orders' flags as the Order Analytics Facts
+	keep them (review_kpis.order_flags) and their reviews' decisions, SLA breaches (as
+	review_kpis.is_breach decides them at `now`) and escalations. A day comes twice (orders,
+	reviews); the weekly and total rows add them up."""
+	fact, review = frappe.qb.DocType(FACT), frappe.qb.DocType("Order Review")
+	conditions = report_filters.fact_conditions(fact, filters)
+	orders = (
+		frappe.qb.from_(fact)
+		.select(
+			fact.order_date,
+			Count("*"),
+			Sum(fact.auto_approved),
+			Sum(fact.manual_intervention),
+			Sum(fact.held),
+			Sum(fact.rejected),
+			Sum(fact.returned_for_changes),
+		)
+		.where(conditions)
+		.groupby(fact.order_date)
+		.run()
+	)
+	closed = _decided(review) | (Coalesce(review.decision, "") == review_kpis.CANCELLED)
+	breach = (review.is_overdue == 1) | (
+		review.sla_due.isnotnull()
+		& (
+			(closed & review.decided_on.isnotnull() & (review.decided_on > review.sla_due))
+			| (~closed & (review.sla_due < now))
+		)
+	)
+	reviews = (
+		frappe.qb.from_(review)
+		.join(fact)
+		.on(fact.name == review.customer_order)
+		.select(fact.order_date, _count(_decided(review)), _count(breach), _count(review.escalated == 1))
+		.where(conditions)
+		.groupby(fact.order_date)
+		.run()
+	)
+	result = [review_kpis.DayReviews(day, *(int(value or 0) for value in values)) for day, *values in orders]
+	result += [
+		review_kpis.DayReviews(
+			day, decisions=int(decisions or 0), sla_breaches=int(breaches or 0), escalated=int(escalated or 0)
+		)
+		for day, decisions, breaches, escalated in reviews
+	]
+	return result
+
+
+def review_hours(filters) -> dict:
+	"""The decided reviews' times counted per order date (review_kpis.review_hours_between of the
+	microseconds between request and decision)."""
+	fact, review = frappe.qb.DocType(FACT), frappe.qb.DocType("Order Review")
+	duration = TIMESTAMPDIFF(LiteralValue("MICROSECOND"), review.requested_on, review.decided_on)
+	hours: dict = defaultdict(Counter)
+	for day, value, count in (
+		frappe.qb.from_(review)
+		.join(fact)
+		.on(fact.name == review.customer_order)
+		.select(fact.order_date, duration, Count("*"))
+		.where(
+			report_filters.fact_conditions(fact, filters) & _decided(review) & review.requested_on.isnotnull()
+		)
+		.groupby(fact.order_date, duration)
+		.run()
+	):
+		hours[day][review_kpis.review_hours_between(value)] += count
+	return hours
+
+
+def held_per_rule(filters) -> dict[str, int]:
+	"""The orders held per hold rule name (an order once per rule)."""
+	fact, hold = frappe.qb.DocType(FACT), frappe.qb.DocType("Customer Order Hold Reason")
+	return dict(
+		frappe.qb.from_(hold)
+		.join(fact)
+		.on(fact.name == hold.parent)
+		.select(hold.rule, Count(hold.parent).distinct())
+		.where(
+			(hold.parenttype == "Customer Order")
+			& (hold.parentfield == "hold_reasons")
+			& report_filters.fact_conditions(fact, filters)
+		)
+		.groupby(hold.rule)
+		.run()
+	)
+
+
 def order_facts(filters) -> list[OrderFact]:
+	order = frappe.qb.DocType("Customer Order")
+	return gather_order_facts(order_conditions(order, filters))
+
+
+def gather_order_facts(conditions) -> list[OrderFact]:
+	"""The orders with their review decision and hold rule names (`conditions` on
+	frappe.qb.DocType("Customer Order"))."""
 	order = frappe.qb.DocType("Customer Order")
 	hold = frappe.qb.DocType("Customer Order Hold Reason")
 	rules: dict[str, list[str]] = {}
@@ -63,7 +186,7 @@ def order_facts(filters) -> list[OrderFact]:
 		.on(order.name == hold.parent)
 		.select(hold.parent, hold.rule)
 		.where((hold.parenttype == "Customer Order") & (hold.parentfield == "hold_reasons"))
-		.where(order_conditions(order, filters))
+		.where(conditions)
 		.run()
 	):
 		rules.setdefault(parent, []).append(rule)
@@ -71,12 +194,18 @@ def order_facts(filters) -> list[OrderFact]:
 		OrderFact(name, getdate(order_date), decision, tuple(rules.get(name, ())))
 		for name, order_date, decision in frappe.qb.from_(order)
 		.select(order.name, order.order_date, order.review_decision)
-		.where(order_conditions(order, filters))
+		.where(conditions)
 		.run()
 	]
 
 
 def review_facts(filters) -> list[ReviewFact]:
+	order = frappe.qb.DocType("Customer Order")
+	return gather_review_facts(order_conditions(order, filters))
+
+
+def gather_review_facts(conditions) -> list[ReviewFact]:
+	"""The Order Reviews of the orders (`conditions` on frappe.qb.DocType("Customer Order"))."""
 	order = frappe.qb.DocType("Customer Order")
 	review = frappe.qb.DocType("Order Review")
 	rows = (
@@ -94,7 +223,7 @@ def review_facts(filters) -> list[ReviewFact]:
 			review.is_overdue,
 			review.escalated,
 		)
-		.where(order_conditions(order, filters))
+		.where(conditions)
 		.run()
 	)
 	return [

@@ -7,8 +7,10 @@ item, item group, territory or month, with the revenue of each month of the peri
 ERPNext's submitted Sales Invoices are the truth (credit notes included, by posting date); the cost
 of a line is its stock quantity at the valuation rate of its Delivery Note line (or the invoice
 line's own, when the invoice moved the stock). Bookings are the submitted Sales Orders of the period
-(by transaction date). Four grouped queries, summed in SQL; the pure functions in
-order_mgmt/analytics/sales.py compute the rows. Read-only: may run on a replica."""
+(by transaction date). Their lines are kept in the Sales Analytics Facts (analytics/facts.py, one
+narrow row per line, rewritten as invoices and orders are submitted or cancelled); four grouped
+queries sum them in SQL and the pure functions in order_mgmt/analytics/sales.py compute the rows.
+Read-only: may run on a replica."""
 
 from __future__ import annotations
 
@@ -16,15 +18,15 @@ from datetime import date
 
 import frappe
 from frappe import _
-from frappe.query_builder.functions import Coalesce, Count, Extract, Sum
+from frappe.query_builder.functions import Count, Extract, Sum
 from frappe.utils import flt, getdate
-from pypika.terms import Case
 
 from order_mgmt.analytics import sales
 from order_mgmt.analytics.report_filters import ReportFilterError, require, with_descendants
 from order_mgmt.analytics.sales import Figures
 
 GROUPS = ("Customer", "Item", "Item Group", "Territory", "Month")
+FACT = "Sales Analytics Fact"
 MONTH = "Month"
 
 
@@ -66,42 +68,35 @@ def _month(column):
 	return Extract("year", column), Extract("month", column)
 
 
-def invoice_query(filters):
-	si, si_item = frappe.qb.DocType("Sales Invoice"), frappe.qb.DocType("Sales Invoice Item")
-	dn_item = frappe.qb.DocType("Delivery Note Item")
-	query = (
-		frappe.qb.from_(si_item)
-		.join(si)
-		.on(si.name == si_item.parent)
-		.left_join(dn_item)
-		.on(dn_item.name == si_item.dn_detail)
-		.where(
-			(si.docstatus == 1)
-			& (si.company == filters.company)
-			& (si.posting_date >= getdate(filters.from_date))
-			& (si.posting_date <= getdate(filters.to_date))
-		)
+def fact_query(filters, voucher_type: str):
+	"""The Sales Analytics Facts (analytics/facts.py) of the submitted Sales Invoices (or Sales Orders)
+	of the company and period and the filters."""
+	fact = frappe.qb.DocType(FACT)
+	query = frappe.qb.from_(fact).where(
+		(fact.voucher_type == voucher_type)
+		& (fact.company == filters.company)
+		& (fact.posting_date >= getdate(filters.from_date))
+		& (fact.posting_date <= getdate(filters.to_date))
 	)
 	if filters.get("customer"):
-		query = query.where(si.customer == filters.customer)
+		query = query.where(fact.customer == filters.customer)
 	if filters.get("customer_group"):
 		query = query.where(
-			si.customer_group.isin(with_descendants("Customer Group", filters.customer_group))
+			fact.customer_group.isin(with_descendants("Customer Group", filters.customer_group))
 		)
 	if filters.get("territory"):
-		query = query.where(si.territory.isin(with_descendants("Territory", filters.territory)))
+		query = query.where(fact.territory.isin(with_descendants("Territory", filters.territory)))
 	if filters.get("item_group"):
-		query = query.where(si_item.item_group.isin(with_descendants("Item Group", filters.item_group)))
+		query = query.where(fact.item_group.isin(with_descendants("Item Group", filters.item_group)))
 	orders = customer_orders(filters)
 	if orders is not None:
-		query = query.where(si_item.sales_order.isin(orders))
-	cost = Sum(
-		si_item.stock_qty
-		* Case().when(dn_item.name.isnotnull(), dn_item.incoming_rate).else_(si_item.incoming_rate)
-	)
-	revenue = Sum(si_item.base_net_amount)
-	orders_count = Count(Coalesce(si_item.sales_order, si.name)).distinct()
-	return query, si, si_item, revenue, cost, orders_count
+		query = query.where(fact.sales_order.isin(orders))
+	return query, fact
+
+
+def invoice_query(filters):
+	query, fact = fact_query(filters, "Sales Invoice")
+	return query, fact, Sum(fact.revenue), Sum(fact.cost), Count(fact.order_key).distinct()
 
 
 def customer_orders(filters):
@@ -121,79 +116,50 @@ def customer_orders(filters):
 	return query
 
 
-def group_column(group_by: str, si, si_item):
+def group_column(group_by: str, fact):
 	return {
-		"Customer": si.customer,
-		"Item": si_item.item_code,
-		"Item Group": si_item.item_group,
-		"Territory": si.territory,
+		"Customer": fact.customer,
+		"Item": fact.item_code,
+		"Item Group": fact.item_group,
+		"Territory": fact.territory,
 	}[group_by]
 
 
 def invoiced(filters, group_by: str | None) -> dict:
 	"""Revenue, cost and distinct orders per group (per month for Month; one entry keyed None for
 	everything)."""
-	query, si, si_item, revenue, cost, orders_count = invoice_query(filters)
+	query, fact, revenue, cost, orders_count = invoice_query(filters)
 	if group_by is None:
 		((rev, cst, count),) = query.select(revenue, cost, orders_count).run()
 		return {None: Figures(flt(rev), flt(cst), count or 0)}
 	if group_by == MONTH:
-		year, month = _month(si.posting_date)
+		year, month = _month(fact.posting_date)
 		rows = query.select(year, month, revenue, cost, orders_count).groupby(year, month).run()
 		return {date(int(y), int(m), 1): Figures(flt(rev), flt(cst), count) for y, m, rev, cst, count in rows}
-	key = group_column(group_by, si, si_item)
+	key = group_column(group_by, fact)
 	rows = query.select(key, revenue, cost, orders_count).groupby(key).run()
 	return {k: Figures(flt(rev), flt(cst), count) for k, rev, cst, count in rows}
 
 
 def monthly_revenue(filters, group_by: str) -> dict[tuple[str, date], float]:
-	query, si, si_item, revenue, _cost, _orders = invoice_query(filters)
-	key = group_column(group_by, si, si_item)
-	year, month = _month(si.posting_date)
+	query, fact, revenue, _cost, _orders = invoice_query(filters)
+	key = group_column(group_by, fact)
+	year, month = _month(fact.posting_date)
 	rows = query.select(key, year, month, revenue).groupby(key, year, month).run()
 	return {(k, date(int(y), int(m), 1)): flt(rev) for k, y, m, rev in rows}
 
 
 def bookings(filters, group_by: str) -> dict:
 	"""The net amount of the Sales Orders booked in the period, per group (or month)."""
-	so, so_item = frappe.qb.DocType("Sales Order"), frappe.qb.DocType("Sales Order Item")
-	query = (
-		frappe.qb.from_(so_item)
-		.join(so)
-		.on(so.name == so_item.parent)
-		.where(
-			(so.docstatus == 1)
-			& (so.company == filters.company)
-			& (so.transaction_date >= getdate(filters.from_date))
-			& (so.transaction_date <= getdate(filters.to_date))
-		)
-	)
-	if filters.get("customer"):
-		query = query.where(so.customer == filters.customer)
-	if filters.get("customer_group"):
-		query = query.where(
-			so.customer_group.isin(with_descendants("Customer Group", filters.customer_group))
-		)
-	if filters.get("territory"):
-		query = query.where(so.territory.isin(with_descendants("Territory", filters.territory)))
-	if filters.get("item_group"):
-		query = query.where(so_item.item_group.isin(with_descendants("Item Group", filters.item_group)))
-	orders = customer_orders(filters)
-	if orders is not None:
-		query = query.where(so.name.isin(orders))
-	amount = Sum(so_item.base_net_amount)
+	query, fact = fact_query(filters, "Sales Order")
+	amount = Sum(fact.revenue)
 	if group_by == MONTH:
-		year, month = _month(so.transaction_date)
+		year, month = _month(fact.posting_date)
 		return {
 			date(int(y), int(m), 1): flt(total)
 			for y, m, total in query.select(year, month, amount).groupby(year, month).run()
 		}
-	key = {
-		"Customer": so.customer,
-		"Item": so_item.item_code,
-		"Item Group": so_item.item_group,
-		"Territory": so.territory,
-	}[group_by]
+	key = group_column(group_by, fact)
 	return {k: flt(total) for k, total in query.select(key, amount).groupby(key).run()}
 
 
