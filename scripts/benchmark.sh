@@ -13,8 +13,8 @@
 #            hot item with enough stock, (c) one hot item with stock for half: orders per second of
 #            the app and of plain reserving Sales Orders, deadlocks, lock waits, refused orders and
 #            the hot item's reserved stock (order_mgmt/benchmarks/concurrency.py). It COMMITS.
-#   memory:  peak RSS of the bulk jobs (one batch Pick List, its deliveries, invoicing) over each
-#            size of SIZES approved orders (order_mgmt/benchmarks/memory.py)
+#   memory:  peak RSS of the bulk jobs (one batch Pick List; invoicing; delivering the Pick List at
+#            the smallest size) over each size of SIZES approved orders (order_mgmt/benchmarks/memory.py)
 #   import:  ORDERS orders of LINES lines imported by ERPNext's Data Import (Sales Orders, submitted)
 #            and by the app's Customer Order Import (reviewed, Sales Order, reservation), same run:
 #            both throughputs and the ratio (order_mgmt/benchmarks/order_import.py). It COMMITS.

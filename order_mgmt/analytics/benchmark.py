@@ -651,8 +651,9 @@ def generate_fulfilment(orders: int) -> None:
 
 
 def explain(orders: int = 5000, cases: str = "delivery_performance_week,sales_analysis_customer") -> None:
-	"""Print MariaDB's plan of every SELECT the given cases run, over `orders` generated orders
-	(rolled back): a diagnostic for slow reports."""
+	"""Print MariaDB's plan of every SELECT the given cases run (or, for "upkeep", the facts' upkeep of
+	one order and one invoice), over `orders` generated orders (rolled back): a diagnostic for slow
+	reports."""
 	frappe.db.rollback()
 	captured: list[str] = []
 	sql = frappe.db.sql
@@ -666,11 +667,22 @@ def explain(orders: int = 5000, cases: str = "delivery_performance_week,sales_an
 		generate_fulfilment(orders)
 		facts.backfill(COMPANY)
 		frappe.db.sql = capture
-		time_reports(1, only=cases)
+		if cases == "upkeep":  # the statements of one order's and one invoice's facts upkeep
+			facts.refresh([f"OMT-BENCH-{orders // 2:07d}"])
+			facts.refresh_sales("Sales Invoice", [f"OMT-BSI-{orders // 2:07d}-0"])
+		else:
+			time_reports(1, only=cases)
 		frappe.db.sql = sql
 		for query, values in captured:
 			if query.lstrip().upper().startswith("SELECT"):
-				print("====", " ".join(query.split())[:400])
+				start = time.perf_counter()
+				sql(query, values)
+				print(
+					"====",
+					round((time.perf_counter() - start) * 1000, 1),
+					"ms",
+					" ".join(query.split())[:400],
+				)
 				for row in sql("EXPLAIN " + query, values):
 					print("   ", row[:10])
 	finally:

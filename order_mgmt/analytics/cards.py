@@ -14,10 +14,7 @@ from order_mgmt.analytics import review_kpis
 def auto_approval_rate(filters=None) -> dict:
 	"""This month's auto-approval rate in the user's default company, for whoever may run the Review
 	Performance report (the same measure as its total row); read-only, so it may run on a replica."""
-	from order_mgmt.order_mgmt.report.review_performance.review_performance import (
-		order_facts,
-		review_facts,
-	)
+	from order_mgmt.order_mgmt.report.review_performance.review_performance import day_counts, review_hours
 
 	if not frappe.get_cached_doc("Report", "Review Performance").is_permitted():
 		frappe.throw(_("Not permitted"), frappe.PermissionError)
@@ -27,7 +24,7 @@ def auto_approval_rate(filters=None) -> dict:
 	period = frappe._dict(
 		company=company, from_date=get_first_day(nowdate()), to_date=get_last_day(nowdate())
 	)
-	total = review_kpis.total_row(order_facts(period), review_facts(period), now_datetime())
+	total = review_kpis.total_count_row(day_counts(period, now_datetime()), review_hours(period))
 	return {"value": total["auto_approval_rate"], "fieldtype": "Percent"}
 
 

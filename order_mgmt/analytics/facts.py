@@ -100,7 +100,9 @@ def affected_orders(doc) -> set[str]:
 	"""The Customer Orders whose facts a change of `doc` may change."""
 	doctype = doc.doctype
 	if doctype == "Customer Order":
-		return {doc.name, doc.get("amended_from")} - {None, ""}
+		# A draft has no facts (only submitted and cancelled orders do) and never had: nothing to refresh.
+		own = {doc.name} if doc.get("docstatus") else set()
+		return (own | {doc.get("amended_from")}) - {None, ""}
 	if doctype in ("Order Review", "Return Request", "Order Change Request"):
 		return {doc.get("customer_order")} - {None, ""}
 	sales_orders: set[str] = set()

@@ -285,38 +285,24 @@ def cases(orders: list[dict]) -> list[replay.ReplayCase]:
 	names = [row.name for row in orders] or [""]
 	frozen = frozen_facts(names)
 	missing = [name for name in names if name not in frozen] or [""]
-	line, item = frappe.qb.DocType("Customer Order Item"), frappe.qb.DocType("Item")
+	# Parameterised SQL rather than frappe.qb here: building `IN` over thousands of names term by term
+	# took a fifth of a 10,000-order replay.
 	lines = defaultdict(list)
-	for row in (
-		frappe.qb.from_(line)
-		.left_join(item)
-		.on(item.name == line.item_code)
-		.select(
-			line.parent,
-			line.idx,
-			line.item_code,
-			line.stock_qty,
-			line.warehouse,
-			line.projected_qty,
-			line.discount_percentage,
-			line.rate,
-			line.conversion_factor,
-			line.valuation_rate,
-			item.is_stock_item,
-		)
-		.where((line.parenttype == "Customer Order") & line.parent.isin(missing))
-		.run(as_dict=True)
+	for row in frappe.db.sql(
+		"""select line.parent, line.idx, line.item_code, line.stock_qty, line.warehouse, line.projected_qty,
+			line.discount_percentage, line.rate, line.conversion_factor, line.valuation_rate, item.is_stock_item
+		from `tabCustomer Order Item` line left join `tabItem` item on item.name = line.item_code
+		where line.parenttype = 'Customer Order' and line.parent in %(names)s""",
+		{"names": tuple(missing)},
+		as_dict=True,
 	):
 		lines[row.parent].append(row)
 	conditions = dict(frappe.get_all("Order Review Rule", fields=["name", "condition"], as_list=True))
-	hold = frappe.qb.DocType("Customer Order Hold Reason")
 	held_by, held_conditions = defaultdict(list), defaultdict(set)
-	for parent, rule in (
-		frappe.qb.from_(hold)
-		.select(hold.parent, hold.rule)
-		.where((hold.parenttype == "Customer Order") & hold.parent.isin(names))
-		.orderby(hold.idx)
-		.run()
+	for parent, rule in frappe.db.sql(
+		"""select parent, rule from `tabCustomer Order Hold Reason`
+		where parenttype = 'Customer Order' and parent in %(names)s order by idx""",
+		{"names": tuple(names)},
 	):
 		if rule in conditions:
 			held_by[parent].append(rule)
@@ -339,18 +325,11 @@ def cases(orders: list[dict]) -> list[replay.ReplayCase]:
 
 def frozen_facts(names: list[str]) -> dict[str, replay.OrderFacts]:
 	"""The facts frozen on each order's first review that has them (the one its submit opened)."""
-	review = frappe.qb.DocType("Order Review")
 	found = {}
-	for order, data in (
-		frappe.qb.from_(review)
-		.select(review.customer_order, review.decision_facts)
-		.where(
-			review.customer_order.isin(names)
-			& review.decision_facts.isnotnull()
-			& (review.decision_facts != "")
-		)
-		.orderby(review.creation)
-		.run()
+	for order, data in frappe.db.sql(
+		"""select customer_order, decision_facts from `tabOrder Review`
+		where customer_order in %(names)s and ifnull(decision_facts, '') != '' order by creation""",
+		{"names": tuple(names)},
 	):
 		if order in found:
 			continue

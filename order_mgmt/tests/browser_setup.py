@@ -69,7 +69,8 @@ def build() -> dict:
 
 	clerk = role_user("browser-clerk", ["Order Clerk", "Sales User", "Stock User"])
 	reviewer = role_user("browser-sales-reviewer", ["Sales Reviewer", "Sales User"])
-	for user in (CUSTOMER_USER, OTHER_USER, clerk, reviewer):
+	manager = role_user("browser-order-manager", ["Order Manager", "Sales User", "Stock User"])
+	for user in (CUSTOMER_USER, OTHER_USER, clerk, reviewer, manager):
 		update_password(user, PASSWORD)
 
 	return {
@@ -80,6 +81,7 @@ def build() -> dict:
 		"desk_customer": desk_customer,
 		"clerk": clerk,
 		"reviewer": reviewer,
+		"manager": manager,
 		"tea": tea,
 		"tea_name": frappe.db.get_value("Item", tea, "item_name"),
 		"box": box,
@@ -87,6 +89,7 @@ def build() -> dict:
 		"other_order": other_customers_order(other_customer, tea),
 		"order_to_cancel": portal_order(CUSTOMER_USER, tea, qty=2),
 		"held_order": held_order(desk_customer, cheap, clerk),
+		"large_order": large_approved_order(desk_customer, tea, clerk),
 		**delivered_and_invoiced(customer),
 	}
 
@@ -198,6 +201,27 @@ def held_order(customer: str, item: str, clerk: str) -> str:
 	)
 	if order.workflow_state != "Pending Sales Review":
 		raise RuntimeError(f"{order.name} is {order.workflow_state}, not Pending Sales Review")
+	return order.name
+
+
+def large_approved_order(customer: str, item: str, clerk: str) -> str:
+	"""An approved order of the clerk's at or above the cancellation threshold (1,200 of the tea at 90 or
+	100, before tax), taken through whatever review its size asks for: cancelling it needs an Order
+	Manager's approval."""
+	from order_mgmt.orders.cancellation import approval_threshold
+	from order_mgmt.review.actions import approve_order
+	from order_mgmt.tests.utils import make_order
+
+	order = make_order(
+		customer, [{"item_code": item, "qty": 1200}], submit=True, as_user=clerk, customer_po=unique_po()
+	)
+	for _stage in range(4):
+		if order.sales_order:
+			break
+		approve_order(order.name, "Approved for the browser tests")  # as Administrator, not the clerk
+		order.reload()
+	if not order.sales_order or order.grand_total < approval_threshold():
+		raise RuntimeError(f"{order.name} is {order.workflow_state} for {order.grand_total}")
 	return order.name
 
 

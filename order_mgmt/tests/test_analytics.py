@@ -9,6 +9,7 @@ from frappe.utils import add_days, add_to_date, flt, getdate, nowdate
 
 from order_mgmt.accounting.invoicing import create_sales_invoice
 from order_mgmt.accounting.payments import register_payment
+from order_mgmt.analytics import facts
 from order_mgmt.fulfilment.picking import create_pick_list, deliver_pick_list
 from order_mgmt.review.workflow import take_action
 from order_mgmt.tests.test_analytics_reports import refresh_facts
@@ -61,6 +62,7 @@ class TestReviewPerformance(FrappeTestCase):
 		cls.reviewer = reviewer("Warehouse")
 		act(cls.reviewer, cls.approved, "Approve")
 		act(cls.reviewer, cls.rejected, "Reject", "not what the customer wants")
+		refresh_facts(cls.customer)
 
 	def test_the_orders_are_what_the_report_is_checked_against(self):
 		self.assertEqual(self.auto.review_decision, "Auto-approved")
@@ -224,6 +226,7 @@ class TestDashboards(FrappeTestCase):
 		make_order(
 			make_customer(), [{"item_code": make_item(), "qty": 1}], customer_po=unique("PO"), submit=True
 		)
+		facts.flush()  # what the commit does: the order's facts, which card and report read
 		user = manager()
 		with acting_as(user):
 			card = auto_approval_rate()

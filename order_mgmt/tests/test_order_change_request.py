@@ -490,6 +490,31 @@ class TestChangeRequestRemainder(FrappeTestCase):
 			frappe.db.get_value("Sales Order", order.sales_order, "payment_terms_template"), "Net 30"
 		)
 
+	def test_payment_terms_with_a_payment_allocated_to_a_term_are_refused(self):
+		"""A template that allocates payments to its terms: an advance against the order is recorded on the
+		Sales Order's schedule, which the new terms would drop."""
+		from order_mgmt.accounting.payments import register_payment
+
+		template = frappe.get_doc(
+			{
+				"doctype": "Payment Terms Template",
+				"template_name": unique("OMT Allocated"),
+				"allocate_payment_based_on_payment_terms": 1,
+				"terms": [{"payment_term": "Net 30", "invoice_portion": 100}],
+			}
+		).insert()
+		order = approved_order(
+			[{"item_code": make_item(rate=100, stock_qty=20), "qty": 2}], payment_terms_template=template.name
+		)
+		total = flt(frappe.db.get_value("Sales Order", order.sales_order, "grand_total"))
+		with acting_as("Administrator"):  # paid in full: a part payment fails there (reported)
+			register_payment(order.name, total, "Bank Transfer", reference_no="ADVANCE")
+		paid = frappe.get_all("Payment Schedule", filters={"parent": order.sales_order}, pluck="paid_amount")
+		self.assertEqual(paid, [total])
+		with self.assertRaises(PaymentTermsLockedError) as caught:
+			ask_change(order, [], new_payment_terms_template="3 Installments")
+		self.assertIn("New Payment Terms: payments are allocated", str(caught.exception))
+
 	def test_a_rule_without_the_flag_does_not_judge_a_change(self):
 		"""The shipped Large order rule (grand total ≥ 100,000) judges changes that cross it; with its box
 		cleared the same change is a minor one."""

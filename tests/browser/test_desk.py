@@ -3,7 +3,8 @@ row, taxes and totals fill without saving (live pricing, order_mgmt/orders/live_
 customer_order.js: the customer's price list, a tax template, quantity, discount and UOM changes, the
 item's own UOMs, stock next to the line, a problem shown without a dialog, the saved totals equal to
 the live ones, the draft's review route); a Sales Reviewer's Approve dialog repeats why the order is
-held."""
+held; a clerk requests the cancellation of a large approved order through the cancel dialog, the list
+shows it waiting, and an Order Manager approves it."""
 
 from __future__ import annotations
 
@@ -207,3 +208,63 @@ def test_the_reviewers_approve_dialog_repeats_the_hold_reasons(b, data):
 		assert reason.split("\n")[0][:40] in text, (reason, text)
 	b.screenshot("review-dialog")
 	b.find(".modal.show .btn-modal-close, .modal.show [data-dismiss='modal']").click()
+
+
+def button(b, label: str):
+	"""The visible form button (or dropdown item) labelled `label`."""
+	return b.wait(
+		lambda d: next(
+			(
+				e
+				for e in d.find_elements(
+					By.CSS_SELECTOR, ".page-actions button, .page-actions .dropdown-menu a.dropdown-item"
+				)
+				if e.is_displayed() and e.text.strip() == label
+			),
+			None,
+		),
+		message=f"the {label} button",
+	)
+
+
+def open_order(b, name: str) -> None:
+	b.go(f"/app/customer-order/{name}")
+	b.wait_js(
+		f"window.cur_frm && cur_frm.docname === '{name}' && !frappe.dom.freeze_count",
+		message=f"the form of {name}",
+	)
+
+
+def test_a_clerk_requests_a_large_cancellation_and_an_order_manager_approves_it(b, data):
+	name = data["large_order"]
+	b.login(data["clerk"], data["password"])
+	open_order(b, name)
+	button(b, "Request Cancellation").click()
+	b.find(".modal.show.cancel-dialog")
+	assert b.js("return cur_dialog.$wrapper.attr('data-request')") == "1"
+	pick_link(b, ".modal.show .frappe-control[data-fieldname='cancellation_reason'] input", "Duplicate Order")
+	b.find(".modal.show .frappe-control[data-fieldname='comment'] textarea").send_keys(
+		"Ordered twice by mistake"
+	)
+	b.click(".modal.show .btn-primary")
+	b.wait_js("cur_frm.doc.cancellation_requested === 1 && cur_frm.doc.docstatus === 1", message="requested")
+	b.wait_js(
+		"[...document.querySelectorAll('.form-message')].some((m) => m.innerText.includes('Duplicate Order'))",
+		message="the request's banner",
+	)
+	assert not [e for e in b.all(".page-actions button") if e.is_displayed() and "Approve" in e.text]
+
+	b.login(data["manager"], data["password"])
+	b.go(f"/app/customer-order?name={name}")
+	b.wait_text(".list-row-container .indicator-pill", "Cancellation Requested")
+	open_order(b, name)
+	button(b, "Cancellation").click()
+	button(b, "Approve Cancellation").click()
+	b.find(".modal.show.cancel-decision-dialog")
+	b.find(".modal.show .frappe-control[data-fieldname='comment'] textarea").send_keys(
+		"Agreed with the customer"
+	)
+	b.click(".modal.show .btn-primary")
+	b.wait_js("cur_frm.doc.docstatus === 2", message="the order cancelled")
+	assert b.js("return cur_frm.doc.cancellation_category") == "Duplicate Order"
+	b.screenshot("cancellation-approved")

@@ -15,6 +15,7 @@ frappe.listview_settings["Customer Order"] = {
 		"channel",
 		"workflow_state",
 		"current_review_stage",
+		"cancellation_requested",
 	],
 
 	// The stage an order waits for: current_review_stage, else its workflow state ("Pending Sales Review").
@@ -163,6 +164,11 @@ frappe.listview_settings["Customer Order"] = {
 		if (cint(doc.docstatus) === 0) status = "Draft";
 		else if (cint(doc.docstatus) === 2) status = "Cancelled";
 		if (!status) return;
+		if (cint(doc.docstatus) === 1 && cint(doc.cancellation_requested)) {
+			// Waiting for an Order Manager to approve or reject its cancellation.
+			const label = __("Cancellation Requested");
+			return [label, "red", "cancellation_requested,=,1", label];
+		}
 		if (cint(doc.has_shortage) && ["To Deliver", "Partly Delivered"].includes(status)) {
 			// Approved but waiting for stock (or for the customer's decision on the shortage).
 			return [__("Short"), "orange", "has_shortage,=,1", __("Short")];

@@ -21,7 +21,7 @@ import frappe
 from frappe import _
 from frappe.query_builder.functions import Sum
 from frappe.utils import flt, getdate
-from pypika.terms import Case
+from pypika.terms import Case, ValueWrapper
 
 from order_mgmt.analytics import delivery
 from order_mgmt.analytics.delivery import DayCounts, Delivery, LineFact, OrderDelivery, ShortageFact
@@ -57,7 +57,10 @@ def execute(filters: dict | None = None):
 	elif view == "Order":
 		data = [
 			{**row, "outcome": _(row["outcome"] or "")}
-			for row in delivery.summary_order_rows(order_deliveries(filters), today)
+			for row in delivery.summary_order_rows(
+				order_deliveries(filters, settled(), pending=False) + order_deliveries(filters, ~settled()),
+				today,
+			)
 		]
 	else:
 		days, shortages = day_counts(filters, today), shortage_facts(filters)
@@ -69,9 +72,18 @@ def execute(filters: dict | None = None):
 	return columns(view), data, None, chart(view, data)
 
 
-def order_deliveries(filters, condition=None) -> list[OrderDelivery]:
+def settled():
+	"""Facts of orders whose measured lines are all delivered (their figures no longer depend on the
+	day)."""
+	fact = frappe.qb.DocType(FACT)
+	return (fact.on_time_lines + fact.late_lines) == fact.measured_lines
+
+
+def order_deliveries(filters, condition=None, pending: bool = True) -> list[OrderDelivery]:
 	"""The submitted orders of the filters that have Sales Order lines (and meet `condition`, on the
-	facts), as the Order Analytics Facts keep their delivery figures."""
+	facts), as the Order Analytics Facts keep their delivery figures. `pending=False` (orders with
+	nothing left to deliver): their undelivered lines' promised dates are not read, so that the query
+	reads the facts' index alone."""
 	fact = frappe.qb.DocType(FACT)
 	conditions = fact_conditions(fact, filters) & (fact.order_docstatus == 1) & (fact.so_lines > 0)
 	if condition is not None:
@@ -85,7 +97,7 @@ def order_deliveries(filters, condition=None) -> list[OrderDelivery]:
 			fact.measured_lines,
 			fact.on_time_lines,
 			fact.late_lines,
-			fact.pending_promised,
+			fact.pending_promised if pending else ValueWrapper(""),
 			fact.promised,
 			fact.completed_on,
 			fact.deliveries,
@@ -160,7 +172,6 @@ def day_counts(filters, today) -> list[DayCounts]:
 	delivery.summary_day_counts. A day may come twice (once from each); the weekly and total rows
 	sum them."""
 	fact = frappe.qb.DocType(FACT)
-	settled = (fact.on_time_lines + fact.late_lines) == fact.measured_lines  # nothing left to deliver
 	rows = (
 		frappe.qb.from_(fact)
 		.select(
@@ -172,7 +183,10 @@ def day_counts(filters, today) -> list[DayCounts]:
 			_count(fact.deliveries > 1),
 		)
 		.where(
-			fact_conditions(fact, filters) & (fact.order_docstatus == 1) & (fact.measured_lines > 0) & settled
+			fact_conditions(fact, filters)
+			& (fact.order_docstatus == 1)
+			& (fact.measured_lines > 0)
+			& settled()
 		)
 		.groupby(fact.order_date)
 		.run()
@@ -188,7 +202,7 @@ def day_counts(filters, today) -> list[DayCounts]:
 		)
 		for day, on_time, late, on_time_orders, late_orders, partial in rows
 	]
-	return counted + delivery.summary_day_counts(order_deliveries(filters, ~settled), today)
+	return counted + delivery.summary_day_counts(order_deliveries(filters, ~settled()), today)
 
 
 def shortage_facts(filters) -> list[ShortageFact]:
