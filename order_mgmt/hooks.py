@@ -219,7 +219,7 @@ doc_events = {
 		"on_cancel": "order_mgmt.accounting.payments.on_payment_cancel",
 	},
 	# Order and Sales Analytics Facts (analytics/facts.py): mark the orders and vouchers a change touches;
-	# recomputed at commit (a completed valuation repost rewrites the invoice lines in the background).
+	# recomputed at commit.
 	(
 		"Customer Order",
 		"Order Review",
@@ -229,7 +229,6 @@ doc_events = {
 		"Payment Entry",
 		"Return Request",
 		"Order Change Request",
-		"Repost Item Valuation",
 	): {
 		"on_change": "order_mgmt.analytics.facts.on_document_change",
 		"on_trash": "order_mgmt.analytics.facts.on_document_change",
@@ -266,6 +265,7 @@ scheduler_events = {
 	"hourly": [
 		"order_mgmt.review.sla.escalate_overdue_reviews",
 		"order_mgmt.fulfilment.risk_sweep.hourly_sweep",
+		"order_mgmt.analytics.facts.resync_after_reposts",
 	],
 }
 

@@ -3,7 +3,9 @@
 Money received before invoicing is an advance against the Sales Order; afterwards it pays the
 order's invoices (ERPNext's `get_payment_entry`). What was paid is read back from the submitted
 Payment Entries' references to the Sales Order and its invoices: ERPNext moves an advance's
-reference to the invoice it is allocated to, so each payment is counted once either way.
+reference to the invoice it is allocated to, so each payment is counted once either way. Where the
+Payment Terms Template allocates payments per term, a payment is spread over the open terms, earliest
+first, as ERPNext's Payment Entry form does (`payment_entry_for`).
 
 A reversed payment (a cancelled Payment Entry) that leaves a prepaid or deposit order short of
 what its terms require puts the order on hold, with ERPNext's own Sales Order hold (which stops
@@ -183,7 +185,7 @@ def register_payment(
 		if left <= payment_gate.TOLERANCE:
 			break
 		part = min(left, open_amount)
-		entry = get_payment_entry(doctype, name, party_amount=part, bank_account=account)
+		entry = payment_entry_for(doctype, name, part, account)
 		entry.mode_of_payment = mode_of_payment
 		entry.reference_no = reference_no or order
 		entry.reference_date = getdate(reference_date) if reference_date else nowdate()
@@ -192,6 +194,24 @@ def register_payment(
 		entries.append(entry.name)
 		left = round(left - part, 2)
 	return entries
+
+
+def payment_entry_for(doctype: str, name: str, amount: float, account: str):
+	"""ERPNext's Payment Entry receiving `amount` against a Sales Order or Sales Invoice.
+
+	When the document's Payment Terms Template allocates payments per term (*Allocate Payment Based On
+	Payment Terms*), `get_payment_entry` gives one reference per open term, each with that term's whole
+	outstanding, whatever `party_amount` says: a part payment would leave a difference ERPNext refuses.
+	The amount is then spread over the terms as the Payment Entry form does when the paid amount changes
+	(ERPNext's `allocate_amount_to_references`: earliest term first, each up to its outstanding), and the
+	terms left at nothing are dropped, as ERPNext's validate would. On submit ERPNext records the paid
+	amount per term on the payment schedule."""
+	entry = get_payment_entry(doctype, name, party_amount=amount, bank_account=account)
+	if any(row.payment_term for row in entry.references):
+		entry.allocate_amount_to_references(amount, paid_amount_change=True, allocate_payment_amount=True)
+		entry.set("references", [row for row in entry.references if flt(row.allocated_amount)])
+		entry.set_amounts()
+	return entry
 
 
 # --- doc events: Payment Entry submitted or cancelled ------------------------------------------

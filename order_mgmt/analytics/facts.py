@@ -27,8 +27,8 @@ from collections import defaultdict
 from contextlib import contextmanager
 
 import frappe
-from frappe.query_builder.functions import Count
-from frappe.utils import now_datetime
+from frappe.query_builder.functions import Count, Min
+from frappe.utils import add_to_date, now_datetime
 from pypika.terms import Values
 
 from order_mgmt.analytics import delivery, review_kpis
@@ -92,8 +92,6 @@ def on_document_change(doc, method=None) -> None:
 		mark(affected_orders(doc))
 	if doc.doctype in SALES_VOUCHERS:
 		mark_sales(doc.doctype, doc.name)
-	elif doc.doctype == "Repost Item Valuation":
-		on_repost(doc)
 
 
 def affected_orders(doc) -> set[str]:
@@ -321,8 +319,8 @@ def upsert(rows: list[tuple]) -> None:
 # invoice moved the stock) or Sales Order (bookings), with the invoice's or order's customer, group and
 # territory — what Sales Analysis sums, without reading ERPNext's wide line tables. Kept up to date the
 # same way: a Sales Invoice or Sales Order change marks the voucher, its lines are rewritten at commit
-# (a delete and one INSERT … SELECT); a completed Repost Item Valuation rewrites the company's invoice
-# lines from its posting date on (in the background), since it changes the valuation rates.
+# (a delete and one INSERT … SELECT); the hourly resync_after_reposts rewrites a company's invoice lines
+# from the date of a completed Repost Item Valuation on, since it changes the valuation rates.
 SALES_FACT = "Sales Analytics Fact"
 SALES_VOUCHERS = ("Sales Invoice", "Sales Order")
 _SALES_COLUMNS = """(name, owner, modified_by, creation, modified, docstatus, idx, voucher_type, voucher,
@@ -424,11 +422,21 @@ def backfill_sales(company: str | None = None, from_date=None) -> None:
 		frappe.db.sql(template.format(where=" and ".join(where)), values)
 
 
-def on_repost(doc) -> None:
-	if doc.get("status") == "Completed" and doc.get("company"):
-		frappe.enqueue(
-			"order_mgmt.analytics.facts.backfill_sales",
-			company=doc.company,
-			from_date=doc.posting_date,
-			enqueue_after_commit=True,
+def resync_after_reposts(hours: int = 2) -> None:
+	"""Hourly (hooks.scheduler_events): ERPNext's Repost Item Valuation changes the valuation rates of
+	stock moved on or after its date without a document event (its status is written with db_set);
+	rewrite the invoice lines of each company from the earliest date of the reposts completed in the
+	last `hours`."""
+	repost = frappe.qb.DocType("Repost Item Valuation")
+	for company, from_date in (
+		frappe.qb.from_(repost)
+		.select(repost.company, Min(repost.posting_date))
+		.where(
+			(repost.status == "Completed")
+			& (repost.docstatus == 1)
+			& (repost.modified >= add_to_date(now_datetime(), hours=-hours))
 		)
+		.groupby(repost.company)
+		.run()
+	):
+		backfill_sales(company, from_date)

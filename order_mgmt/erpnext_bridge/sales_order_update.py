@@ -14,7 +14,10 @@ the steps is the one `erpnext_bridge/stock_reservation.py` keeps for new orders:
    above the new amount, credit limit, selling price) and refuses with its own message;
 4. the reservation is topped up again under the locks still held, and what cannot be reserved gets its
    Material Request as for a new order (`fulfilment/shortage.py`); a line that already has one gets
-   another for the part of its shortage no open request covers yet.
+   another for the part of its shortage no open request covers yet. A line lowered or removed has its
+   open request (raised by the app, nothing ordered from it yet) cancelled and raised again for what
+   is still short (`shortage.shrink_material_requests`; a removed line's before Update Items, which
+   refuses to delete a line a request orders for): ERPNext cannot change a submitted request.
 
 New lines go to the warehouse given for each (Update Items puts a new line in the Sales Order's default
 warehouse, so new lines of different warehouses are added by one Update Items per warehouse). New
@@ -79,6 +82,11 @@ def update_sales_order(
 	if reservation_enabled():
 		lock_bins([pair for pair in pairs if pair[1]])
 
+	if reservation_enabled():
+		from order_mgmt.fulfilment.shortage import cancel_requests_of_removed_lines
+
+		kept = {line.get("docname") for line in lines}
+		cancel_requests_of_removed_lines(so.name, [row.name for row in so.items if row.name not in kept])
 	with acting_as("Administrator"):  # the approval (or the minor tier) was checked before this
 		release_unpicked_reservations([so.name])
 		if payment_terms_template and payment_terms_template != so.payment_terms_template:
@@ -97,8 +105,10 @@ def update_sales_order(
 		updated = frappe.get_doc("Sales Order", so.name)
 	reserved = reserve_for_sales_order(updated)
 	if reservation_enabled():
-		from order_mgmt.fulfilment.shortage import raise_material_request
+		from order_mgmt.fulfilment.shortage import raise_material_request, shrink_material_requests
 
+		# Lines lowered or removed first: their open requests shrink (cancelled, raised again smaller).
+		shrink_material_requests(updated, reserved, [row.name for row in so.items])
 		raise_material_request(updated, reserved, top_up=True)
 	return updated, reserved
 

@@ -111,6 +111,84 @@ def raise_material_request(sales_order, reserved: dict[str, float], top_up: bool
 	return raised[0] if raised else None
 
 
+def shrink_material_requests(sales_order, reserved: dict[str, float], lines: list[str]) -> list[str]:
+	"""After a change lowered Sales Order lines (`lines`: the lines the Sales Order had before): the open
+	Material Requests the app raised for them that bring more than the lines are now short are cancelled
+	(`_cancel_requests`). ERPNext has no Update Items for a submitted Material Request: the caller then
+	raises what is still short (`raise_material_request(..., top_up=True)`), a smaller request through
+	ERPNext's own mapper. Returns the requests cancelled."""
+	if not lines:
+		return []
+	missing = shortages(sales_order, reserved)
+	excess = {
+		line: qty - flt(missing.get(line))
+		for line, qty in open_requested_qty(lines).items()
+		if qty - flt(missing.get(line)) > EPSILON
+	}
+	return _cancel_requests(sales_order.name, excess)
+
+
+def cancel_requests_of_removed_lines(sales_order: str, lines: list[str]) -> list[str]:
+	"""Before a change removes Sales Order lines: their open Material Requests raised by the app are
+	cancelled (ERPNext refuses to delete a line a request has ordered for); what the other lines of such
+	a request still need is raised again after the change. Returns the requests cancelled."""
+	return _cancel_requests(sales_order, open_requested_qty(lines)) if lines else []
+
+
+def _cancel_requests(sales_order: str, excess: dict[str, float]) -> list[str]:
+	"""Cancel the submitted Material Requests for the lines of `excess` (line: stock qty no longer
+	needed) that the app raised (by the app's user, every line from this Sales Order) and nothing was
+	ordered, received or transferred from yet. A request purchasing has acted on is left as it is, with a
+	comment saying what it may be reduced by."""
+	if not excess:
+		return []
+	request, row = frappe.qb.DocType("Material Request"), frappe.qb.DocType("Material Request Item")
+	names = (
+		frappe.qb.from_(row)
+		.join(request)
+		.on(request.name == row.parent)
+		.select(request.name)
+		.distinct()
+		.where(
+			row.sales_order_item.isin(list(excess))
+			& (request.docstatus == 1)
+			& (request.status.notin(["Stopped", "Cancelled"]))
+		)
+		.orderby(request.name)
+	).run(pluck=True)
+	cancelled = []
+	with acting_as("Administrator"):  # the app's follow-up of an applied change
+		for name in names:
+			doc = frappe.get_doc("Material Request", name)
+			untouched = all(
+				flt(item.ordered_qty) <= EPSILON and flt(item.received_qty) <= EPSILON for item in doc.items
+			)
+			raised_here = doc.owner == "Administrator" and all(
+				item.sales_order == sales_order for item in doc.items
+			)
+			if not (untouched and raised_here):
+				reducible = ", ".join(
+					f"{item.item_code} × {flt(excess[item.sales_order_item]):g}"
+					for item in doc.items
+					if item.sales_order_item in excess
+				)
+				doc.add_comment(
+					"Info",
+					_("Sales Order {0} was changed: this request may be reduced by {1}").format(
+						sales_order, reducible
+					),
+				)
+				continue
+			doc.ignore_linked_doctypes = ("Customer Order",)  # the order's lines keep it as history
+			doc.cancel()
+			if doc.material_request_type == "Purchase":
+				# ERPNext counts a purchase request's quantity as ordered on the Sales Order line when it
+				# is submitted but not back on cancel; its own status updater recounts the submitted ones.
+				doc.update_prevdoc_status()
+			cancelled.append(name)
+	return cancelled
+
+
 def open_requested_qty(lines: list[str]) -> dict[str, float]:
 	"""Stock quantity per Sales Order line that its Material Requests (drafts included, stopped and
 	cancelled ones not) still have to bring: requested less received (a purchase) or transferred."""
@@ -243,8 +321,9 @@ def record_shortages(order, sales_order, reserved: dict[str, float]) -> None:
 		if abs(flt(line.shortage_qty) - gap) > EPSILON:
 			values["shortage_qty"] = gap
 		if gap > EPSILON:
-			if not line.material_request and requests.get(line.sales_order_item):
-				values["material_request"] = requests[line.sales_order_item]
+			request = requests.get(line.sales_order_item)
+			if request and not _is_open_request(line.material_request):
+				values["material_request"] = request  # none yet, or the one a change cancelled
 			if not line.expected_date:
 				values["expected_date"] = expected_availability(line.item_code, line.warehouse)[0]
 		if values:
@@ -252,6 +331,10 @@ def record_shortages(order, sales_order, reserved: dict[str, float]) -> None:
 	has_shortage = int(bool(missing))
 	if order.has_shortage != has_shortage:
 		order.db_set("has_shortage", has_shortage, update_modified=False)
+
+
+def _is_open_request(name: str | None) -> bool:
+	return bool(name) and frappe.db.get_value("Material Request", name, "docstatus") == 1
 
 
 def refresh_shortages(order_name: str) -> None:
@@ -507,6 +590,8 @@ def _void_material_request(row) -> None:
 		if untouched and all(item.sales_order_item in void_lines for item in request.items):
 			request.ignore_linked_doctypes = ("Customer Order",)  # the order keeps the link as history
 			request.cancel()
+			if request.material_request_type == "Purchase":
+				request.update_prevdoc_status()  # the Sales Order line's ordered qty (see _cancel_requests)
 		else:
 			request.add_comment(
 				"Info",

@@ -1025,10 +1025,25 @@ def keep_change_requests_as_history(doc, method=None) -> None:
 	doc.ignore_linked_doctypes = (*(doc.get("ignore_linked_doctypes") or ()), "Order Change Request")
 
 
+def refuse_closed_order(request) -> None:
+	"""Order Change Request `check_if_latest` (before Frappe's link check, which would only say "cannot link
+	cancelled document"): a request inserted, or a draft saved or submitted again, is refused naming the
+	order's state once its order can no longer be changed (cancelled, delivered)."""
+	if request.get("_action") in ("save", "submit"):
+		changeable_order(request.customer_order)
+
+
 def on_order_cancel(order, method=None) -> None:
 	"""Customer Order on_cancel (hooks): a change still waiting for review is cancelled with the order; applied
-	ones stay as its history."""
+	ones stay as its history; drafts are marked Cancelled (submitting one is refused: `refuse_closed_order`)."""
 	keep_change_requests_as_history(order)
+	for name in frappe.get_all(
+		"Order Change Request", filters={"customer_order": order.name, "docstatus": 0}, pluck="name"
+	):
+		frappe.db.set_value("Order Change Request", name, "status", CANCELLED, update_modified=False)
+		frappe.get_doc("Order Change Request", name).add_comment(
+			"Info", _("Order {0} was cancelled: this draft can no longer be submitted").format(order.name)
+		)
 	for name in frappe.get_all(
 		"Order Change Request",
 		filters={"customer_order": order.name, "docstatus": 1, "status": PENDING},

@@ -29,6 +29,7 @@ from order_mgmt.tests.utils import (
 	make_customer,
 	make_item,
 	make_order,
+	make_supplier,
 	make_tax_template,
 	manager,
 	receive_stock,
@@ -718,7 +719,7 @@ class TestChangeRequestRemainder(FrappeTestCase):
 			ask_change(delivered, [{"order_item": delivered.items[0].name, "qty": 3}])
 		cancelled = approved_order([{"item_code": item, "qty": 2}])
 		cancel_order(cancelled.name, "Duplicate Order")
-		with self.assertRaises(frappe.CancelledLinkError):
+		with self.assertRaisesRegex(OrderNotChangeableError, f"{cancelled.name} is Cancelled"):
 			ask_change(cancelled, [{"order_item": cancelled.items[0].name, "qty": 3}])
 
 	def test_an_order_with_change_requests_can_still_be_cancelled(self):
@@ -794,6 +795,111 @@ class TestChangeRequestRemainder(FrappeTestCase):
 			expected[row.item_code] = flt(row.qty)
 		self.assertEqual(so, expected)
 		self.assertEqual(reserved_by_item(order), expected)
+
+
+def open_material_requests(order) -> list[tuple[str, float]]:
+	"""(Material Request, stock qty) of the order's Sales Order lines, past and present: submitted ones."""
+	lines = frappe.get_all(
+		"Material Request Item",
+		filters={"sales_order": order.sales_order, "docstatus": 1},
+		fields=["parent", "stock_qty"],
+		order_by="creation",
+	)
+	return [(row.parent, flt(row.stock_qty)) for row in lines]
+
+
+def apply_through_review(request):
+	"""Decide every stage the request waits for (each by its own reviewer)."""
+	while request.status == "Pending Review":
+		decide(request, request.current_stage)
+	return request
+
+
+class TestChangeRequestLeftovers(FrappeTestCase):
+	"""A lower or removed line shrinks its open shortage Material Request; a draft change of an order
+	that is cancelled cannot be submitted any more."""
+
+	def short_order(self, stock: float, ordered: float, changed: float, **fields):
+		"""An order of `ordered` with `stock` free, changed to `changed`: its shortage gets its Material
+		Request, as a change that raises a line's quantity beyond stock does."""
+		item = make_item(rate=100, stock_qty=stock)
+		order = approved_order([{"item_code": item, "qty": ordered}], **fields)
+		apply_through_review(ask_change(order, [{"order_item": order.items[0].name, "qty": changed}]))
+		order.reload()
+		return item, order
+
+	def test_quantity_down_shrinks_then_cancels_the_open_material_request(self):
+		item, order = self.short_order(10, 8, 15)
+		((first, first_qty),) = open_material_requests(order)
+		self.assertEqual(first_qty, 5)
+
+		request = apply_through_review(ask_change(order, [{"order_item": order.items[0].name, "qty": 12}]))
+		self.assertEqual(request.status, "Applied")
+		self.assertEqual(frappe.db.get_value("Material Request", first, "docstatus"), 2)
+		((second, second_qty),) = open_material_requests(order)
+		self.assertEqual(second_qty, 2)
+		order.reload()
+		self.assertEqual((order.items[0].shortage_qty, order.items[0].material_request), (2, second))
+		so_line = order.items[0].sales_order_item
+		# ERPNext's count of what requests order for the Sales Order line: the open request's only
+		self.assertEqual(flt(frappe.db.get_value("Sales Order Item", so_line, "ordered_qty")), 2)
+		refresh_bins([(item, warehouse())])
+		self.assertEqual(
+			flt(frappe.db.get_value("Bin", {"item_code": item, "warehouse": warehouse()}, "indented_qty")), 2
+		)
+
+		apply_through_review(ask_change(order, [{"order_item": order.items[0].name, "qty": 9}]))
+		self.assertEqual(open_material_requests(order), [])
+		self.assertEqual(frappe.db.get_value("Material Request", second, "docstatus"), 2)
+		order.reload()
+		self.assertEqual(flt(order.items[0].shortage_qty), 0)
+		self.assertEqual(flt(frappe.db.get_value("Sales Order Item", so_line, "ordered_qty")), 0)
+
+	def test_a_removed_line_cancels_its_open_material_request(self):
+		kept = make_item(rate=100, stock_qty=20)
+		short = make_item(rate=50, stock_qty=2)
+		order = approved_order([{"item_code": kept, "qty": 2}, {"item_code": short, "qty": 2}])
+		apply_through_review(ask_change(order, [{"order_item": order.items[1].name, "qty": 6}]))
+		((raised, qty),) = open_material_requests(order)
+		self.assertEqual(qty, 4)
+		order.reload()
+		request = apply_through_review(ask_change(order, [{"order_item": order.items[1].name, "qty": 0}]))
+		self.assertEqual(request.status, "Applied")
+		self.assertEqual(so_lines(order), [(kept, 2, 100)])
+		self.assertEqual(frappe.db.get_value("Material Request", raised, "docstatus"), 2)
+		self.assertEqual(open_material_requests(order), [])
+
+	def test_a_material_request_already_ordered_is_left_to_purchasing(self):
+		from erpnext.stock.doctype.material_request.material_request import make_purchase_order
+
+		item, order = self.short_order(10, 8, 15)
+		((raised, _qty),) = open_material_requests(order)
+		with acting_as("Administrator"):
+			po = make_purchase_order(raised)
+			po.supplier = make_supplier()
+			po.insert()
+			po.submit()
+		apply_through_review(ask_change(order, [{"order_item": order.items[0].name, "qty": 12}]))
+		self.assertEqual(frappe.db.get_value("Material Request", raised, "docstatus"), 1)
+		self.assertTrue(
+			frappe.db.exists(
+				"Comment",
+				{"reference_doctype": "Material Request", "reference_name": raised, "comment_type": "Info"},
+			)
+		)
+
+	def test_a_draft_change_of_a_cancelled_order_cannot_be_submitted(self):
+		item = make_item(rate=100, stock_qty=20)
+		order = approved_order([{"item_code": item, "qty": 2}])
+		draft = ask_change(order, [{"order_item": order.items[0].name, "qty": 3}], submit=False)
+		cancel_order(order.name, "Duplicate Order")
+		draft.reload()
+		self.assertEqual((draft.docstatus, draft.status), (0, "Cancelled"))
+		with self.assertRaises(OrderNotChangeableError) as caught:
+			with acting_as(clerk()):
+				frappe.get_doc("Order Change Request", draft.name).submit()
+		self.assertIn(f"Customer Order {order.name} is Cancelled", str(caught.exception))
+		self.assertEqual(frappe.db.get_value("Order Change Request", draft.name, "docstatus"), 0)
 
 
 class TestCancellationReasons(FrappeTestCase):

@@ -302,6 +302,7 @@ class TestShortageDecisions(ShortageTestCase):
 		self.assertEqual(so.grand_total, self.order.grand_total - 2 * scarce.rate * (1 + self.tax_rate(so)))
 		self.assertEqual(reserved_qty_by_line(so.name)[scarce.name], 3)
 		self.assertEqual(frappe.db.get_value("Material Request", request, "docstatus"), 2)
+		self.assertEqual(scarce.ordered_qty, 0)  # ERPNext's count of what requests order for the line
 		self.assertEqual(self.line().shortage_action, "Cancel Line")
 		self.assertEqual(frappe.db.get_value("Customer Order", self.order.name, "has_shortage"), 0)
 		self.assertEqual(picked(self.pick()), {self.scarce: 3, self.plenty: 2})

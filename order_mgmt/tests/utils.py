@@ -338,6 +338,43 @@ def make_supplier() -> str:
 	return name
 
 
+def make_split_terms_template(allocate_by_term: bool) -> str:
+	"""A Payment Terms Template of two 50 % terms (now, and in 30 days), with ERPNext's *Allocate Payment
+	Based On Payment Terms* set or not; no payment gate."""
+	name = "OMT Split 50-50" + (" by term" if allocate_by_term else "")
+	if frappe.db.exists("Payment Terms Template", name):
+		return name
+	terms = []
+	for term, days in (("OMT First Half", 0), ("OMT Second Half", 30)):
+		if not frappe.db.exists("Payment Term", term):
+			frappe.get_doc(
+				{
+					"doctype": "Payment Term",
+					"payment_term_name": term,
+					"invoice_portion": 50,
+					"due_date_based_on": "Day(s) after invoice date",
+					"credit_days": days,
+				}
+			).insert()
+		terms.append(
+			{
+				"payment_term": term,
+				"invoice_portion": 50,
+				"due_date_based_on": "Day(s) after invoice date",
+				"credit_days": days,
+			}
+		)
+	frappe.get_doc(
+		{
+			"doctype": "Payment Terms Template",
+			"template_name": name,
+			"allocate_payment_based_on_payment_terms": int(allocate_by_term),
+			"terms": terms,
+		}
+	).insert()
+	return name
+
+
 def make_purchase_order(item_code: str, qty: float, arrival: str, rate: float = 40.0):
 	"""A submitted Purchase Order expected to arrive in the test warehouse on `arrival`."""
 	po = frappe.get_doc(

@@ -46,6 +46,7 @@ class OrderChangeRequest(intake.CheckedAtTheBoundary, Document):
 	def check_if_latest(self):
 		server_owned.check_docstatus(self)
 		super().check_if_latest()
+		change_request.refuse_closed_order(self)
 
 	def before_validate(self):
 		server_owned.enforce(self)

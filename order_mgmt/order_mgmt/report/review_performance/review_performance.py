@@ -169,11 +169,6 @@ def held_per_rule(filters) -> dict[str, int]:
 	)
 
 
-def order_facts(filters) -> list[OrderFact]:
-	order = frappe.qb.DocType("Customer Order")
-	return gather_order_facts(order_conditions(order, filters))
-
-
 def gather_order_facts(conditions) -> list[OrderFact]:
 	"""The orders with their review decision and hold rule names (`conditions` on
 	frappe.qb.DocType("Customer Order"))."""
