@@ -93,3 +93,22 @@ def email_customer(doc, recipient: str, subject: str, lines: list[str], unsent_n
 		doc.add_comment("Comment", note)
 		return False
 	return True
+
+
+def changed_since_snapshot(doctype: str, names: list[str]) -> list[str]:
+	"""Those of the rows (locked by this call, if not already) that another transaction changed after this
+	one's snapshot. MariaDB's repeatable read keeps the snapshot of a transaction's first plain read; only
+	its locking reads see later commits. A caller that read before taking its locks must not build on
+	what it read when this is not empty: the rows moved on while it waited."""
+	if not names:
+		return []
+	table = frappe.qb.DocType(doctype)
+	query = (
+		frappe.qb.from_(table)
+		.select(table.name, table.modified)
+		.where(table.name.isin(sorted(set(names))))
+		.orderby(table.name)
+	)
+	latest = dict(query.for_update().run())
+	seen = dict(query.run())
+	return [name for name, modified in latest.items() if seen.get(name) != modified]

@@ -1,15 +1,16 @@
 """Order Analytics Facts: one row per submitted (or cancelled) Customer Order with the figures the
-Review Performance, Order Cycle Time, Delivery Performance and Order Accuracy reports read, so that a report over a
-period is one narrow scan of the facts (index company + order_date) instead of joins across orders,
-Sales Orders, Delivery Notes, Sales Invoices, Payment Entries, reviews and returns.
+Review Performance, Order Cycle Time, Delivery Performance and Order Accuracy reports read, so that a
+report over a period is one narrow scan of the facts (index company + order date) instead of joins
+across orders, Sales Orders, Delivery Notes, Sales Invoices, Payment Entries, reviews and returns.
 
 What a row holds does not depend on the day it is read: the order's review flags
-(review_kpis.order_flags: auto-approved, manual intervention, held, rejected), milestones (submitted, approved, first
-delivery, first invoice, paid), the delivery figures of delivery.OrderDelivery (lines on time or late,
-the promised dates of the lines not yet delivered — overdue or open is decided when the report runs),
-the accuracy facts of accuracy.AccuracyFact, and the number of lines short at approval. The reports'
-own gatherers (gather_milestones, gather_line_facts, gather_accuracy_facts) compute them from the
-documents, so the definitions stay in one place.
+(review_kpis.order_flags: auto-approved, manual intervention, held, rejected), milestones
+(submitted, approved, first delivery, first invoice, paid), the delivery figures of
+delivery.OrderDelivery (lines on time or late, the promised dates of the lines not yet delivered —
+overdue or open is decided when the report runs), the accuracy facts of accuracy.AccuracyFact, and the
+number of lines short at approval. The reports' own gatherers (gather_milestones, gather_line_facts,
+gather_accuracy_facts, gather_order_facts, gather_review_facts) compute them from the documents, so
+the definitions stay in one place.
 
 Kept up to date (hooks.doc_events, `on_change` and `on_trash`): a document that changes an order's
 figures — the order itself (and the order it amends), its Order Reviews, Sales Order, Delivery

@@ -38,12 +38,17 @@ from order_mgmt.erpnext_bridge.stock_reservation import (
 from order_mgmt.fulfilment.priority import pick_sequence
 from order_mgmt.fulfilment.shortage import pickable_qty, refresh_shortages
 from order_mgmt.orders import status as order_status
+from order_mgmt.utils import changed_since_snapshot
 
 PICKABLE = (order_status.TO_DELIVER, order_status.PARTLY_DELIVERED)
 
 
 class PickingError(frappe.ValidationError):
 	pass
+
+
+class PickListMovedOnError(PickingError):
+	"""A Sales Order changed (e.g. by an applied change request) while the Pick List waited for its lock."""
 
 
 def orders_to_pick(order_names: list[str]) -> list[frappe._dict]:
@@ -149,9 +154,18 @@ def build_pick_list(order_names: list[str], progress: Callable[[int, int, str], 
 
 
 def lock_sales_orders(names: list[str]) -> None:
-	"""Row locks on the Sales Orders, in a fixed order (no deadlocks between overlapping batches)."""
-	so = frappe.qb.DocType("Sales Order")
-	frappe.qb.from_(so).select(so.name).where(so.name.isin(sorted(names))).orderby(so.name).for_update().run()
+	"""Row locks on the Sales Orders, in a fixed order (no deadlocks between overlapping batches). A Sales
+	Order changed after this transaction's first read (it waited for the lock while a change was applied)
+	is refused with a clear message: what was read of it, and ERPNext's own reads, are the order as it was."""
+	moved_on = changed_since_snapshot("Sales Order", names)
+	if moved_on:
+		frappe.throw(
+			_(
+				"Sales Order {0} was changed while the Pick List waited for it: create the Pick List again"
+			).format(", ".join(moved_on)),
+			PickListMovedOnError,
+			title=_("Order Changed Meanwhile"),
+		)
 
 
 def sales_order_lines(names: list[str]) -> dict[str, list[frappe._dict]]:

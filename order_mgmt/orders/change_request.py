@@ -51,6 +51,7 @@ from order_mgmt.orders.change_tiers import (
 from order_mgmt.orders.coercion import plain_text
 from order_mgmt.review import facts as review_facts
 from order_mgmt.review.engine import Condition, ReviewRule
+from order_mgmt.utils import changed_since_snapshot
 
 if TYPE_CHECKING:
 	from order_mgmt.order_mgmt.doctype.customer_order.customer_order import CustomerOrder
@@ -842,11 +843,7 @@ def refuse_stale_view(request, order_name: str, sales_order: str | None) -> None
 	assessed, and the lines it would hand to Update Items, are the order as it was. Refused, to be asked
 	again, when a locked row is newer than the snapshot's."""
 	for doctype, name in (("Customer Order", order_name), ("Sales Order", sales_order)):
-		if not name:
-			continue
-		table = frappe.qb.DocType(doctype)
-		query = frappe.qb.from_(table).select(table.modified).where(table.name == name)
-		if query.for_update().run() != query.run():
+		if name and changed_since_snapshot(doctype, [name]):
 			frappe.throw(
 				_(
 					"Order {0} was changed by someone else while change {1} waited for it: ask for the change again"

@@ -2,6 +2,7 @@
 review stages, applied through ERPNext's Update Items with the reservation following."""
 
 import json
+import threading
 
 import frappe
 from erpnext.selling.doctype.sales_order.sales_order import make_delivery_note, make_sales_invoice
@@ -10,6 +11,7 @@ from frappe.utils import add_days, flt, nowdate
 
 from order_mgmt.erpnext_bridge.sales_order_update import PickListOpenError
 from order_mgmt.erpnext_bridge.stock_reservation import refresh_bins, reserved_qty_by_line
+from order_mgmt.fulfilment import picking
 from order_mgmt.fulfilment.picking import create_pick_list
 from order_mgmt.orders import change_request
 from order_mgmt.orders.cancellation import CancellationApprovalError, CancellationError, cancel_order
@@ -366,8 +368,9 @@ class TestOrderChangeRequest(FrappeTestCase):
 
 	def test_a_change_and_a_pick_list_racing_for_one_order_are_serialised(self):
 		"""A Sales reviewer approves a change (4 → 6) while the warehouse picks the order: one wins. Either the
-		change is applied and the Pick List picks 6, or the Pick List picks 4 and the change is refused,
-		saying so, with nothing applied."""
+		change is applied and the Pick List picks 6 (or, having read the order before the change committed,
+		is refused saying so), or the Pick List picks 4 and the change is refused, saying so, with nothing
+		applied."""
 		item = make_item(rate=100, stock_qty=20)
 		order = approved_order([{"item_code": item, "qty": 4}])
 		request = ask_change(order, [{"order_item": order.items[0].name, "qty": 6, "rate": 95}])
@@ -384,6 +387,12 @@ class TestOrderChangeRequest(FrappeTestCase):
 
 		approved, picked = run_concurrently([approve, pick])
 		frappe.db.rollback()  # a fresh snapshot: what the racing connections committed
+		if isinstance(picked, picking.PickListMovedOnError):
+			# The change won while the Pick List waited, after it had read the order: it is told to start again.
+			self.assertNotIsInstance(approved, Exception, getattr(approved, "traceback", ""))
+			self.assertEqual(frappe.get_all("Pick List Item", filters={"sales_order": order.sales_order}), [])
+			self.assertEqual((so_lines(order), reserved_by_item(order)), ([(item, 6, 95)], {item: 6}))
+			return
 		self.assertNotIsInstance(picked, Exception, getattr(picked, "traceback", ""))
 		picked_qty = sum(
 			flt(qty)
@@ -400,6 +409,45 @@ class TestOrderChangeRequest(FrappeTestCase):
 		else:
 			self.assertEqual(request.status, "Applied")
 			self.assertEqual((so_lines(order), picked_qty), ([(item, 6, 95)], 6))
+
+	def test_a_pick_list_that_read_the_order_before_a_change_committed_is_refused_clearly(self):
+		"""The losing side of the race above, made certain: the Pick List's transaction has read the Sales
+		Order (its repeatable-read snapshot) before the change committed, then waits for its lock. It must
+		not build on the order as it was (ERPNext's TimestampMismatchError, or a pick of the old quantity),
+		but say clearly that the order moved on; the change stays applied."""
+		item = make_item(rate=100, stock_qty=20)
+		order = approved_order([{"item_code": item, "qty": 4}])
+		request = ask_change(order, [{"order_item": order.items[0].name, "qty": 6, "rate": 95}])
+		sales = reviewer("Sales")
+		frappe.db.commit()
+		snapshot_taken, change_committed = threading.Event(), threading.Event()
+
+		def pick():
+			frappe.db.get_value(
+				"Sales Order", order.sales_order, "modified"
+			)  # the snapshot, before the change
+			snapshot_taken.set()
+			change_committed.wait(timeout=60)
+			return create_pick_list([order.name])["pick_list"]
+
+		def approve():
+			snapshot_taken.wait(timeout=60)
+			try:
+				with acting_as(sales):
+					result = change_request.decide(request.name, "Approved")
+				frappe.db.commit()
+				return result
+			finally:
+				change_committed.set()
+
+		picked, approved = run_concurrently([pick, approve])
+		frappe.db.rollback()
+		self.assertNotIsInstance(approved, Exception, getattr(approved, "traceback", ""))
+		self.assertIsInstance(picked, picking.PickListMovedOnError, getattr(picked, "traceback", ""))
+		self.assertIn(order.sales_order, str(picked))
+		self.assertEqual(frappe.get_all("Pick List Item", filters={"sales_order": order.sales_order}), [])
+		self.assertEqual(so_lines(order), [(item, 6, 95)])
+		self.assertEqual(reserved_by_item(order), {item: 6})
 
 	def test_only_the_stages_role_decides_and_a_foreign_line_is_refused(self):
 		item = make_item(rate=100, stock_qty=20)
