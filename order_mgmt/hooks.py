@@ -266,6 +266,7 @@ scheduler_events = {
 		"order_mgmt.review.sla.escalate_overdue_reviews",
 		"order_mgmt.fulfilment.risk_sweep.hourly_sweep",
 		"order_mgmt.analytics.facts.resync_after_reposts",
+		"order_mgmt.analytics.facts.refresh_marked",  # a safety net: the commit queues the job itself
 	],
 }
 

@@ -15,10 +15,13 @@ the definitions stay in one place.
 Kept up to date (hooks.doc_events, `on_change` and `on_trash`): a document that changes an order's
 figures — the order itself (and the order it amends), its Order Reviews, Sales Order, Delivery
 Notes, Sales Invoices, Payment Entries, Return Requests, Order Change Requests — marks the orders it
-touches; just before the transaction commits (frappe.db.before_commit) the marked orders are
-recomputed together: a few indexed reads per query and one upsert statement. Values the app writes
-with db_set after the event (the hand-off's Sales Order link, payment status) are therefore seen.
-A rollback forgets the marks. `backfill` recomputes every order (patch, benchmark, data written with
+touches; when the transaction commits, the marked orders go to a background job
+(`refresh_marked`, queue short) that recomputes them together: a few indexed reads per query and one
+upsert statement. So the order's own transaction — and the Bin and customer locks it holds — does not
+pay for analytics (about 23 statements and 17 ms per order, measured), and the reports may lag the
+documents by the seconds the queue takes. Values the app writes with db_set after the event (the
+hand-off's Sales Order link, payment status) are seen. A rollback forgets the marks; `flush` does the
+recomputation in place (tests, in place of a commit and the job). `backfill` recomputes every order (patch, benchmark, data written with
 SQL) with the same `refresh`, so incremental upkeep and a rebuild cannot disagree.
 """
 
@@ -84,6 +87,10 @@ COLUMNS = (
 	"not_as_described",
 )
 _PENDING = "order_analytics_pending"
+# Redis: the orders committed and not yet recomputed, and "a job is queued and has not started yet"
+QUEUED_ORDERS = "order_mgmt:analytics_fact_orders"
+JOB_WAITING = "order_mgmt:analytics_fact_job_waiting"
+JOB_WAITING_SECONDS = 600  # a lost job (worker killed, queue flushed) stops holding back new ones
 
 
 def on_document_change(doc, method=None) -> None:
@@ -149,13 +156,50 @@ def mark(names) -> None:
 	if pending is None:
 		pending = set()
 		setattr(frappe.local, _PENDING, pending)
-		frappe.db.before_commit.add(flush)
+		frappe.db.before_commit.add(hand_over)
 		frappe.db.after_rollback.add(_forget)
 	pending |= names
 
 
 def _forget() -> None:
 	setattr(frappe.local, _PENDING, None)
+
+
+def hand_over() -> None:
+	"""Before the commit: once it is done, the marked orders go to the background job."""
+	pending = getattr(frappe.local, _PENDING, None)
+	_forget()
+	if pending:
+		names = sorted(pending)
+		frappe.db.after_commit.add(lambda: queue_for_refresh(names))
+
+
+def queue_for_refresh(names: list[str]) -> None:
+	"""Add the orders to the ones waiting for the job, and queue the job unless one is queued and has not
+	started (it will take them too). Never fails the request whose commit is already done."""
+	try:
+		frappe.cache.sadd(QUEUED_ORDERS, *names)
+		if not frappe.cache.get_value(JOB_WAITING, expires=True):
+			frappe.cache.set_value(JOB_WAITING, 1, expires_in_sec=JOB_WAITING_SECONDS)
+			frappe.enqueue("order_mgmt.analytics.facts.refresh_marked", queue="short")
+	except Exception:
+		frappe.log_error(title="Analytics facts not queued")
+
+
+def refresh_marked() -> None:
+	"""The background job (and an hourly safety net): recompute the orders committed since the last run.
+	They are taken off the waiting set before anything is read, so an order committed meanwhile is
+	marked again and recomputed by the next job."""
+	frappe.cache.delete_value(JOB_WAITING)
+	names = sorted(
+		name.decode() if isinstance(name, bytes) else name for name in frappe.cache.smembers(QUEUED_ORDERS)
+	)
+	if not names:
+		return
+	frappe.cache.srem(QUEUED_ORDERS, *names)
+	for start in range(0, len(names), BATCH):
+		with _guarded():
+			refresh(names[start : start + BATCH])
 
 
 def flush() -> None:

@@ -320,12 +320,15 @@ def alive_key(name: str) -> str:
 	return f"customer_order_import_alive::{job_id(name)}"
 
 
-def mark_alive(name: str) -> None:
+def mark_alive(name: str, key: str | None = None) -> None:
+	"""`key`: the import's alive_key, when the caller has it (the job: once per run, not per order)."""
 	import os
 	import socket
 
 	frappe.cache.set_value(
-		alive_key(name), {"host": socket.gethostname(), "pid": os.getpid()}, expires_in_sec=ALIVE_SECONDS
+		key or alive_key(name),
+		{"host": socket.gethostname(), "pid": os.getpid()},
+		expires_in_sec=ALIVE_SECONDS,
 	)
 
 
@@ -385,7 +388,8 @@ def run(name: str, dry_run: bool = False) -> dict:
 
 def _run(name: str, dry_run: bool) -> dict:
 	doc = frappe.get_doc(DOCTYPE, name)
-	mark_alive(doc.name)
+	alive = alive_key(doc.name)
+	mark_alive(doc.name, alive)
 	table = read_table(doc.import_file)
 	groups, file_problems, row_count = load(doc, table)
 	if not dry_run:
@@ -408,7 +412,7 @@ def _run(name: str, dry_run: bool) -> dict:
 				}
 			)
 		else:
-			mark_alive(doc.name)
+			mark_alive(doc.name, alive)
 			for _attempt in range(BUSY_RETRIES + 1):  # a deadlock undid only this order: try it again
 				result = process_group(group, doc.company, doc.name, dry_run, lookups)
 				if not result.pop("busy", False):

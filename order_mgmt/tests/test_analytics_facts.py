@@ -235,3 +235,33 @@ class TestOrderAnalyticsFacts(FrappeTestCase):
 		frappe.db.delete(facts.FACT, {"customer": self.customer})
 		facts.backfill(frappe.db.get_value("Customer Order", order.name, "company"))
 		self.assertEqual(frappe.db.get_value(facts.FACT, order.name, FIELDS, as_dict=True), kept)
+
+	def test_the_commit_leaves_the_recomputation_to_a_background_job(self):
+		"""The order's transaction only marks; once it commits, the marked orders wait in Redis for one queued
+		job, which recomputes them (equal to a rebuild) and empties the waiting set."""
+		order = make_order(self.customer, [{"item_code": make_item(), "qty": 1}], submit=True)
+		facts.flush()
+		expected = frappe.db.get_value(facts.FACT, order.name, FIELDS, as_dict=True)
+		frappe.db.delete(facts.FACT, {"name": order.name})
+		frappe.cache.delete_value([facts.QUEUED_ORDERS, facts.JOB_WAITING])
+		self.addCleanup(frappe.cache.delete_value, [facts.QUEUED_ORDERS, facts.JOB_WAITING])
+		queued_before = frappe.cache.get_value(facts.JOB_WAITING, expires=True)
+
+		facts.mark([order.name])
+		callbacks = len(frappe.db.after_commit._functions)
+		facts.hand_over()  # what the commit runs first: nothing is recomputed in the order's transaction
+		self.assertEqual(
+			len(frappe.db.after_commit._functions), callbacks + 1
+		)  # the queueing, once committed
+		frappe.db.after_commit.reset()  # this test commits nothing
+		self.assertIsNone(frappe.db.get_value(facts.FACT, order.name))
+		self.assertIsNone(frappe.local.order_analytics_pending)
+		self.assertIsNone(queued_before)
+		facts.queue_for_refresh([order.name])  # what the commit runs once done
+		self.assertEqual(frappe.cache.get_value(facts.JOB_WAITING, expires=True), 1)
+		self.assertEqual({n.decode() for n in frappe.cache.smembers(facts.QUEUED_ORDERS)}, {order.name})
+
+		facts.refresh_marked()  # the job
+		self.assertEqual(frappe.db.get_value(facts.FACT, order.name, FIELDS, as_dict=True), expected)
+		self.assertEqual(frappe.cache.smembers(facts.QUEUED_ORDERS), set())
+		self.assertIsNone(frappe.cache.get_value(facts.JOB_WAITING, expires=True))
