@@ -31,6 +31,11 @@
 #                                                     BENCH_ROUNDS=2 alternates app and plain in rounds)
 #        scripts/benchmark.sh memory [SIZES]          bulk jobs' peak RSS (default: 100,500 orders;
 #                                                     BENCH_TRACEMALLOC=1 adds Python's allocation peak)
+#        scripts/benchmark.sh all                     issue 17's figures in one run, one after the other:
+#                                                     intake at 1, 10 and 50 lines (15, 8 and 4 orders),
+#                                                     held (10 orders, 1 line), cash (3 orders, 2 lines),
+#                                                     concurrency (200 orders, 8 clients) and memory
+#                                                     (100,500); about 40 minutes on 2 cores
 #
 # Environment:
 #   BENCH_DIR         bench location                  (default: ~/frappe-bench)
@@ -48,6 +53,15 @@ APP_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH_DIR="${BENCH_DIR:-$HOME/frappe-bench}"
 TEST_SITE="${TEST_SITE:-test-order-mgmt.localhost}"
 DB_ROOT_PASSWORD="${DB_ROOT_PASSWORD:-admin}"
+if [ "${1:-}" = all ]; then
+	self="${BASH_SOURCE[0]}"
+	for run in "15 3 1" "8 2 10" "4 1 50" "held 10 2 1" "cash 3 2" "concurrency 200 8" "memory 100,500"; do
+		# shellcheck disable=SC2086 # each run's words are its arguments
+		bash "$self" $run
+	done
+	exit 0
+fi
+
 KIND=intake
 case "${1:-}" in
 picking | held | cash | concurrency | import | memory)

@@ -1,19 +1,33 @@
-"""Benchmark: the analytics reports over many orders (not a test; nothing it makes is kept).
+"""Benchmark: the analytics reports over many orders (not a test).
 
   bench --site SITE execute order_mgmt.analytics.benchmark.run --kwargs '{"orders": 100000}'
 
-In one transaction, rolled back at the end: `orders` submitted Customer Orders of a made-up company
-spread over two years (30 % held for review, with a hold reason and a decided Order Review each, a
-few rejected, returned or late), written with bulk inserts straight into the tables (no
-controllers); then each report view is run over the whole two years and timed (median of `repeat`
-runs, seconds). Approved orders also get (straight into ERPNext's tables, no controllers) a Sales
-Order of two lines promised five days after the order date, one or two Delivery Notes (most within
-eight days, so about two thirds on time; 10 % in two shipments), a Sales Invoice per delivery with
-the cost at delivery, a few shortages with decisions, cancellations with reasons, amendments and
-Return Requests (wrong item / not as described): the Delivery Performance, Order Accuracy, Sales
-Analysis and Order Cycle Time figures measure real joins. Payments are not generated. The Order
-Analytics Facts of the generated orders are then filled by facts.backfill — what a site's patch runs —
-and timed on their own (`facts_backfill_s`).
+Data: `orders` submitted Customer Orders of a made-up company (COMPANY) spread over two years (30 %
+held for review, with a hold reason and a decided Order Review each, a few rejected, returned or
+late), written with bulk inserts straight into the tables (no controllers). Approved orders also get
+(straight into ERPNext's tables, no controllers) a Sales Order of two lines promised five days after
+the order date, one or two Delivery Notes (most within eight days, so about two thirds on time; 10 %
+in two shipments), a Sales Invoice per delivery with the cost at delivery, a few shortages with
+decisions, cancellations with reasons, amendments and Return Requests (wrong item / not as
+described): the Delivery Performance, Order Accuracy, Sales Analysis and Order Cycle Time figures
+measure real joins. Payments are not generated. The Order and Sales Analytics Facts of the
+generated rows are then filled by facts.backfill — what a site's patch runs — and timed on their own
+(`facts_backfill_s`). Then each report view is run over the whole two years (median of `repeat`
+runs, seconds), the policy replay over 10,000 orders, and the facts' upkeep of one order and one
+invoice (`time_upkeep`, rolled back).
+
+Two modes:
+- committed (default): what a real site sees. The rows are COMMITTED in batches, so this mode runs
+  only on a site made for tests (`allow_tests` in its site config, as run-tests.sh's sites have) —
+  never on the demo or a production site. Afterwards the benchmark company's rows are deleted (in
+  batches, committed) unless `keep=True`; a later run with the same `orders` finds them (and their
+  facts) and reuses them, so timing can be repeated without the minutes of generating and
+  backfilling 100k orders. `clear()` deletes them.
+- `in_transaction=True`: generation, backfill and timing in ONE open transaction, rolled back at the
+  end (nothing is kept; runs on any site). It measures reads of rows the reader's own open
+  transaction wrote: InnoDB then cannot answer from a secondary index alone (every index page
+  touched by the open transaction sends each row to the clustered index for its version), so
+  covering indexes do not help and the times are higher than a site's.
 """
 
 from __future__ import annotations
@@ -24,44 +38,166 @@ import time
 from datetime import date, datetime, timedelta
 
 import frappe
+from frappe.query_builder.functions import Count
 
 from order_mgmt.analytics import facts
 
 COMPANY = "OMT Analytics Benchmark Co"
+# name patterns of every row the benchmark writes (table, column, pattern); clear() deletes by them
+GENERATED = (
+	("Customer Order Item", "parent", "OMT-BENCH-%"),
+	("Customer Order Hold Reason", "parent", "OMT-BENCH-%"),
+	("Order Review", "customer_order", "OMT-BENCH-%"),
+	("Order Analytics Fact", "customer_order", "OMT-BENCH-%"),
+	("Sales Analytics Fact", "voucher", "OMT-BS%"),
+	("Sales Order Item", "parent", "OMT-BSO-%"),
+	("Delivery Note Item", "parent", "OMT-BDN-%"),
+	("Sales Invoice Item", "parent", "OMT-BSI-%"),
+	("Return Request Item", "parent", "OMT-BRR-%"),
+	("Return Request", "name", "OMT-BRR-%"),
+	("Sales Invoice", "name", "OMT-BSI-%"),
+	("Delivery Note", "name", "OMT-BDN-%"),
+	("Sales Order", "name", "OMT-BSO-%"),
+	("Customer Order", "name", "OMT-BENCH-%"),
+)
+BATCH_ROWS = 10000
 
 
-def run(orders: int = 100000, repeat: int = 3, profile: str | None = None) -> dict:
-	"""`profile`: case names (see time_reports), comma-separated, to run once under cProfile and print,
+class BenchmarkSiteError(Exception):
+	pass
+
+
+def run(
+	orders: int = 100000,
+	repeat: int = 3,
+	profile: str | None = None,
+	keep: bool = False,
+	in_transaction: bool = False,
+) -> dict:
+	"""Generate (or reuse, committed mode) the data, fill the facts, time every report view, the
+	replay over 10,000 orders and the facts' upkeep; see the module docstring for the two modes.
+	`profile`: case names (see time_reports), comma-separated, to run once under cProfile and print,
 	instead of timing every case."""
 	frappe.db.rollback()
-	try:
-		start = time.perf_counter()
-		generate(orders)
-		generate_fulfilment(orders)
-		result = {"orders": orders, "generate_s": round(time.perf_counter() - start, 1)}
-		start = time.perf_counter()
-		facts.backfill(COMPANY)
-		result["facts_backfill_s"] = round(time.perf_counter() - start, 1)
-		result.update(time_upkeep(orders))
-		if profile:
-			import cProfile
-			import pstats
-
-			profiler = cProfile.Profile()
-			profiler.enable()
-			time_reports(1, only=profile)
-			profiler.disable()
-			pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
-		else:
-			result.update(time_reports(repeat))
-	finally:
-		frappe.db.rollback()
-	assert not frappe.db.exists("Customer Order", {"company": COMPANY}), "the benchmark's orders were kept"
+	if in_transaction:
+		check_nothing_kept()
+		try:
+			result = prepare(orders, commit=False)
+			result.update(measure(orders, repeat, profile))
+		finally:
+			frappe.db.rollback()
+		assert not frappe.db.exists("Customer Order", {"company": COMPANY}), (
+			"the benchmark's orders were kept"
+		)
+	else:
+		check_site()
+		try:
+			if generated(orders):
+				result = {"orders": orders, "reused": True}
+			else:
+				clear()
+				result = prepare(orders, commit=True)
+			result.update(measure(orders, repeat, profile))
+		finally:
+			frappe.db.rollback()
+			if not keep:
+				clear()
+		result["kept"] = keep
+	result["mode"] = "in transaction" if in_transaction else "committed"
 	print(result)
 	return result
 
 
-def generate(orders: int) -> None:
+def check_site() -> None:
+	if not frappe.conf.get("allow_tests"):
+		raise BenchmarkSiteError(
+			f"The committed benchmark writes {COMPANY}'s rows: run it on a test site (allow_tests), "
+			"or pass in_transaction=True"
+		)
+
+
+def check_nothing_kept() -> None:
+	"""The in-transaction runs write the same names as the committed one: not beside its kept rows."""
+	if frappe.db.exists("Customer Order", {"company": COMPANY}):
+		raise BenchmarkSiteError(f"{COMPANY}'s rows are kept on this site: run benchmark.clear first")
+
+
+def prepare(orders: int, commit: bool) -> dict:
+	"""Generate the orders and their documents and fill the facts (committed in batches if `commit`)."""
+	start = time.perf_counter()
+	generate(orders, commit)
+	generate_fulfilment(orders, commit)
+	result = {"orders": orders, "generate_s": round(time.perf_counter() - start, 1)}
+	start = time.perf_counter()
+	facts.backfill(COMPANY)
+	if commit:
+		frappe.db.commit()
+	result["facts_backfill_s"] = round(time.perf_counter() - start, 1)
+	return result
+
+
+def measure(orders: int, repeat: int, profile: str | None) -> dict:
+	"""The report views and the replay first (they only read), then the upkeep (it writes: rolled
+	back)."""
+	if profile:
+		import cProfile
+		import pstats
+
+		profiler = cProfile.Profile()
+		profiler.enable()
+		time_reports(1, only=profile)
+		profiler.disable()
+		pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+		return {}
+	result = time_reports(repeat)
+	result.update(time_upkeep(orders))
+	frappe.db.rollback()
+	return result
+
+
+def generated(orders: int) -> bool:
+	"""Are `orders` generated orders committed, with their facts (a finished committed run kept)?"""
+	order = frappe.qb.DocType("Customer Order")
+	fact = frappe.qb.DocType(facts.FACT)
+	count = Count("*")
+	mine = (order.company == COMPANY) & order.name.like("OMT-BENCH-%")
+	(made,) = frappe.qb.from_(order).select(count).where(mine & order.name.not_like("%-0")).run()[0]
+	(submitted,) = frappe.qb.from_(order).select(count).where(mine & (order.docstatus >= 1)).run()[0]
+	(with_facts,) = (
+		frappe.qb.from_(fact)
+		.select(count)
+		.where((fact.company == COMPANY) & fact.customer_order.like("OMT-BENCH-%"))
+		.run()[0]
+	)
+	sales = frappe.db.sql(
+		"select count(*) from `tabSales Analytics Fact` where voucher like 'OMT-BSI-%%' limit 1"
+	)[0][0]
+	return made == orders and with_facts == submitted and sales > 0
+
+
+def clear() -> None:
+	"""Delete every row the committed benchmark wrote (in batches, each committed)."""
+	for doctype, column, pattern in GENERATED:
+		while True:
+			frappe.db.sql(
+				f"delete from `tab{doctype}` where `{column}` like %s limit {BATCH_ROWS}",  # nosec: constants
+				(pattern,),
+			)
+			deleted = frappe.db._cursor.rowcount
+			frappe.db.commit()
+			if deleted < BATCH_ROWS:
+				break
+
+
+def insert(doctype: str, fields: list[str], rows: list[tuple], commit: bool) -> None:
+	"""Bulk insert, BATCH_ROWS rows a statement, committing each batch if `commit`."""
+	for start in range(0, len(rows), BATCH_ROWS):
+		frappe.db.bulk_insert(doctype, fields, rows[start : start + BATCH_ROWS], chunk_size=BATCH_ROWS)
+		if commit:
+			frappe.db.commit()
+
+
+def generate(orders: int, commit: bool = False) -> None:
 	rng = random.Random(15)
 	first = date.today() - timedelta(days=730)
 	order_rows, review_rows, hold_rows = [], [], []
@@ -108,7 +244,7 @@ def generate(orders: int) -> None:
 					now,
 				)
 			)
-	frappe.db.bulk_insert(
+	insert(
 		"Customer Order",
 		[
 			"name",
@@ -123,8 +259,9 @@ def generate(orders: int) -> None:
 			"modified",
 		],
 		order_rows,
+		commit,
 	)
-	frappe.db.bulk_insert(
+	insert(
 		"Order Review",
 		[
 			"name",
@@ -140,11 +277,13 @@ def generate(orders: int) -> None:
 			"modified",
 		],
 		review_rows,
+		commit,
 	)
-	frappe.db.bulk_insert(
+	insert(
 		"Customer Order Hold Reason",
 		["name", "parent", "parenttype", "parentfield", "rule", "creation", "modified"],
 		hold_rows,
+		commit,
 	)
 
 
@@ -220,7 +359,8 @@ def time_reports(repeat: int, only: str | None = None) -> dict:
 
 
 def replay(orders: int = 10000, repeat: int = 3) -> dict:
-	"""The policy replay alone, over `orders` generated orders (rolled back like `run`);
+	"""The policy replay alone, over `orders` generated orders (in one transaction, rolled back, as
+	`run(in_transaction=True)`: nothing is kept, so it runs on any site);
 	`bench --site SITE execute order_mgmt.analytics.benchmark.replay --kwargs '{"orders": 10000}'`.
 	The held orders' reviews get frozen facts (a two-line JSON, as a submit freezes them), the
 	auto-approved ones are rebuilt from the order record; timed: `replay_policy` (rules sent with the
@@ -229,6 +369,7 @@ def replay(orders: int = 10000, repeat: int = 3) -> dict:
 	from order_mgmt.analytics.replay import facts_to_dict
 	from order_mgmt.review.engine import LineFacts, OrderFacts
 
+	check_nothing_kept()
 	frappe.db.rollback()
 	try:
 		start = time.perf_counter()
@@ -289,7 +430,7 @@ RETURN_REASONS = ("Wrong Item", "Not as Described", "Damaged in Transit")
 SHORTAGE_ACTIONS = ("Backorder", "Ship Partially", "Substitute", "Cancel Line", "")
 
 
-def generate_fulfilment(orders: int) -> None:
+def generate_fulfilment(orders: int, commit: bool = False) -> None:
 	"""Sales Orders, Delivery Notes, Sales Invoices, order lines, shortages, cancellations, amendments
 	and Return Requests for the orders `generate` made (same seed: reproducible)."""
 	rng = random.Random(16)
@@ -460,7 +601,7 @@ def generate_fulfilment(orders: int) -> None:
 				)
 			)
 	child = ["name", "parent", "parenttype", "parentfield", "idx"]
-	frappe.db.bulk_insert(
+	insert(
 		"Customer Order Item",
 		[
 			*child,
@@ -475,8 +616,9 @@ def generate_fulfilment(orders: int) -> None:
 			"modified",
 		],
 		rows["coi"],
+		commit,
 	)
-	frappe.db.bulk_insert(
+	insert(
 		"Sales Order",
 		[
 			"name",
@@ -493,8 +635,9 @@ def generate_fulfilment(orders: int) -> None:
 			"modified",
 		],
 		rows["so"],
+		commit,
 	)
-	frappe.db.bulk_insert(
+	insert(
 		"Sales Order Item",
 		[
 			*child,
@@ -511,13 +654,15 @@ def generate_fulfilment(orders: int) -> None:
 			"modified",
 		],
 		rows["soi"],
+		commit,
 	)
-	frappe.db.bulk_insert(
+	insert(
 		"Delivery Note",
 		["name", "company", "customer", "posting_date", "docstatus", "is_return", "creation", "modified"],
 		rows["dn"],
+		commit,
 	)
-	frappe.db.bulk_insert(
+	insert(
 		"Delivery Note Item",
 		[
 			*child,
@@ -532,8 +677,9 @@ def generate_fulfilment(orders: int) -> None:
 			"modified",
 		],
 		rows["dni"],
+		commit,
 	)
-	frappe.db.bulk_insert(
+	insert(
 		"Sales Invoice",
 		[
 			"name",
@@ -548,8 +694,9 @@ def generate_fulfilment(orders: int) -> None:
 			"modified",
 		],
 		rows["si"],
+		commit,
 	)
-	frappe.db.bulk_insert(
+	insert(
 		"Sales Invoice Item",
 		[
 			*child,
@@ -567,8 +714,9 @@ def generate_fulfilment(orders: int) -> None:
 			"modified",
 		],
 		rows["sii"],
+		commit,
 	)
-	frappe.db.bulk_insert(
+	insert(
 		"Return Request",
 		[
 			"name",
@@ -582,11 +730,13 @@ def generate_fulfilment(orders: int) -> None:
 			"modified",
 		],
 		rows["rr"],
+		commit,
 	)
-	frappe.db.bulk_insert(
+	insert(
 		"Return Request Item",
 		[*child, "item_code", "qty", "reason", "creation", "modified"],
 		rows["rri"],
+		commit,
 	)
 	order = frappe.qb.DocType("Customer Order")
 	for docstatus in (1, 2):
@@ -598,6 +748,8 @@ def generate_fulfilment(orders: int) -> None:
 					frappe.qb.update(order).set(order.docstatus, 2).set(
 						order.cancellation_reason, reason
 					).where(order.name.isin(names[start : start + 5000])).run()
+					if commit:
+						frappe.db.commit()
 		else:
 			# the Sales Order names follow the order names: one UPDATE … JOIN-free statement per batch
 			for start in range(0, len(batch), 5000):
@@ -607,9 +759,11 @@ def generate_fulfilment(orders: int) -> None:
 					where name in %(names)s""",
 					{"names": names},
 				)
+				if commit:
+					frappe.db.commit()
 	# 1 % of the delivered orders amend an approved order (a cancelled copy of it, with a Sales Order)
 	amended = [u[0] for u in order_updates if u[1] == 1][: orders // 100]
-	frappe.db.bulk_insert(
+	insert(
 		"Customer Order",
 		[
 			"name",
@@ -642,18 +796,24 @@ def generate_fulfilment(orders: int) -> None:
 			)
 			for name in amended
 		],
+		commit,
 	)
 	for start in range(0, len(amended), 5000):
 		frappe.db.sql(
 			"update `tabCustomer Order` set amended_from = concat(name, '-0') where name in %(names)s",
 			{"names": amended[start : start + 5000]},
 		)
+		if commit:
+			frappe.db.commit()
 
 
 def explain(orders: int = 5000, cases: str = "delivery_performance_week,sales_analysis_customer") -> None:
 	"""Print MariaDB's plan of every SELECT the given cases run (or, for "upkeep", the facts' upkeep of
-	one order and one invoice), over `orders` generated orders (rolled back): a diagnostic for slow
-	reports."""
+	one order and one invoice), over `orders` generated orders (in one transaction, rolled back): a
+	diagnostic for slow reports. The plans are those of the in-transaction mode (module docstring):
+	for a site's, run `run` with `keep=True` and EXPLAIN / ANALYZE FORMAT=JSON the printed queries.
+	The times printed are run inside the open transaction."""
+	check_nothing_kept()
 	frappe.db.rollback()
 	captured: list[str] = []
 	sql = frappe.db.sql

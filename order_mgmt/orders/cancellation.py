@@ -533,8 +533,6 @@ def after_decision(order: CustomerOrder, row) -> None:
 
 def assign_managers(order: CustomerOrder, row) -> list[str]:
 	"""A ToDo (and Frappe's notification of it) for each Order Manager but the requester, in their language."""
-	from frappe.desk.form.assign_to import add as add_assignment
-
 	from order_mgmt.review import notifications
 
 	managers = [
@@ -542,24 +540,16 @@ def assign_managers(order: CustomerOrder, row) -> list[str]:
 		for user in notifications.users_with_role(notifications.ORDER_MANAGER)
 		if user != row.requested_by
 	]
-	for lang, group in notifications.by_language(managers).items():
-		with notifications.in_language(lang):
-			description = _("Approve or reject the cancellation of {0} ({1}), requested by {2}: {3}").format(
-				order.name,
-				order.customer_name or order.customer,
-				frappe.utils.get_fullname(row.requested_by),
-				_(row.cancellation_reason),
-			)
-		add_assignment(
-			{
-				"assign_to": group,
-				"doctype": "Customer Order",
-				"name": order.name,
-				"description": description,
-				"notify": 1,
-			},
-			ignore_permissions=True,
-		)
+	notifications.assign_in_their_language(
+		order,
+		managers,
+		lambda: _("Approve or reject the cancellation of {0} ({1}), requested by {2}: {3}").format(
+			order.name,
+			order.customer_name or order.customer,
+			frappe.utils.get_fullname(row.requested_by),
+			_(row.cancellation_reason),
+		),
+	)
 	return managers
 
 

@@ -3,7 +3,7 @@ escalations for Order Managers. All through Frappe's own ToDo and Notification L
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import frappe
@@ -65,11 +65,22 @@ def by_language(users: list[str]) -> dict[str, list[str]]:
 def assign_stage_reviewers(order, stage_doc) -> list[str]:
 	# The order's creator may not review it: no point assigning it to them.
 	users = [user for user in users_with_role(stage_doc.role) if user != order.owner]
+	assign_in_their_language(
+		order,
+		users,
+		lambda: _("Review {0} ({1}) at the {2} stage").format(
+			order.name, order.customer_name or order.customer, _(stage_doc.name)
+		),
+	)
+	return users
+
+
+def assign_in_their_language(order, users: list[str], describe: Callable[[], str]) -> None:
+	"""A ToDo on the order (and Frappe's notification of it) for each user. A ToDo's text is stored, so
+	`describe` is called in each reader's language."""
 	for lang, group in by_language(users).items():
-		with in_language(lang):  # a ToDo's text is stored: write it in its reader's language
-			description = _("Review {0} ({1}) at the {2} stage").format(
-				order.name, order.customer_name or order.customer, _(stage_doc.name)
-			)
+		with in_language(lang):
+			description = describe()
 		add_assignment(
 			{
 				"assign_to": group,
@@ -80,7 +91,6 @@ def assign_stage_reviewers(order, stage_doc) -> list[str]:
 			},
 			ignore_permissions=True,
 		)
-	return users
 
 
 def close_stage_assignments(order) -> None:

@@ -55,13 +55,13 @@ def execute(filters: dict | None = None):
 				}
 			)
 	elif view == "Order":
-		data = [
-			{**row, "outcome": _(row["outcome"] or "")}
-			for row in delivery.summary_order_rows(
-				order_deliveries(filters, settled(), pending=False) + order_deliveries(filters, ~settled()),
-				today,
-			)
-		]
+		rows = delivery.summary_order_rows(
+			order_deliveries(filters, settled(), pending=False) + order_deliveries(filters, ~settled()),
+			today,
+		)
+		# a handful of outcomes over one row per order: each translated once
+		outcomes = {outcome: _(outcome or "") for outcome in {row["outcome"] for row in rows}}
+		data = [{**row, "outcome": outcomes[row["outcome"]]} for row in rows]
 	else:
 		days, shortages = day_counts(filters, today), shortage_facts(filters)
 		data = [

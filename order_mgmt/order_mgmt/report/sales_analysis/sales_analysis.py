@@ -19,6 +19,7 @@ from datetime import date
 import frappe
 from frappe import _
 from frappe.query_builder.functions import Count, Extract, Sum
+from frappe.query_builder.terms import NamedParameterWrapper
 from frappe.utils import flt, getdate
 
 from order_mgmt.analytics import sales
@@ -71,9 +72,14 @@ def _month(column):
 def fact_query(filters, voucher_type: str, group_by: str | None = None):
 	"""The Sales Analytics Facts (analytics/facts.py) of the submitted Sales Invoices (or Sales Orders)
 	of the company and period and the filters, read through the index of the group (it holds all the
-	query reads; MariaDB would otherwise take the first of the four alike and read the rows)."""
+	query reads, in the group's order; MariaDB would otherwise take the first of the alike and read
+	the rows), or by date for the total and the Month view."""
 	fact = frappe.qb.DocType(FACT)
-	index = f"sales_analytics_by_{GROUP_FIELDS.get(group_by, 'customer')}"
+	index = (
+		f"sales_analytics_per_{GROUP_FIELDS[group_by]}"
+		if group_by in GROUP_FIELDS
+		else "sales_analytics_by_date"
+	)
 	query = (
 		frappe.qb.from_(fact)
 		.force_index(index)
@@ -143,11 +149,21 @@ def invoiced(filters, group_by: str | None) -> dict:
 		return {None: Figures(flt(rev), flt(cst), count or 0)}
 	if group_by == MONTH:
 		year, month = _month(fact.posting_date)
-		rows = query.select(year, month, revenue, cost, orders_count).groupby(year, month).run()
+		rows = run_sorted(query.select(year, month, revenue, cost, orders_count).groupby(year, month))
 		return {date(int(y), int(m), 1): Figures(flt(rev), flt(cst), count) for y, m, rev, cst, count in rows}
 	key = group_column(group_by, fact)
 	rows = query.select(key, revenue, cost, orders_count).groupby(key).run()
 	return {k: Figures(flt(rev), flt(cst), count) for k, rev, cst, count in rows}
+
+
+def run_sorted(query):
+	"""Run a query MariaDB answers by sorting its rows (a COUNT(DISTINCT) per month) with the row's
+	columns carried in the sort: their declared widths (varchar 140) pass the default
+	max_length_for_sort_data of 1024 bytes, and the sort would then re-read every row from the table
+	(0.6 s instead of 0.17 s at 100k orders). The setting holds for this statement only."""
+	params = NamedParameterWrapper()
+	sql = query.get_sql(param_wrapper=params)
+	return frappe.db.sql(f"SET STATEMENT max_length_for_sort_data = 4096 FOR {sql}", params.get_parameters())
 
 
 def monthly_revenue(filters, group_by: str) -> dict[tuple[str, date], float]:
