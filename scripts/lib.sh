@@ -32,11 +32,14 @@ mariadb_up() { mysqladmin --protocol=socket ping >/dev/null 2>&1 || $SUDO mysqla
 start_mariadb() {
 	local cnf=/etc/mysql/mariadb.conf.d/99-frappe.cnf
 	if [ ! -f "$cnf" ]; then
-		# Frappe's documented MariaDB settings: utf8mb4 everywhere. A 1 GB buffer pool (default 128 MB):
-		# the analytics facts' indexes at 100k orders (~0.5 GB) stay in memory (README, Speed at scale).
+		# Frappe's documented MariaDB settings: utf8mb4 everywhere. A buffer pool of a quarter of the
+		# memory, at most 1 GB (default 128 MB): the analytics facts' indexes at 100k orders (~0.5 GB)
+		# stay in memory (README, Speed at scale), and a small machine keeps its memory.
+		local pool_mb
+		pool_mb=$(awk '/^MemTotal/ {mb = int($2 / 4096); print (mb > 1024 ? 1024 : (mb < 128 ? 128 : mb))}' /proc/meminfo)
 		printf '%s\n' '[mysqld]' 'character-set-client-handshake = FALSE' \
 			'character-set-server = utf8mb4' 'collation-server = utf8mb4_unicode_ci' \
-			'innodb_lock_wait_timeout = 50' 'innodb_buffer_pool_size = 1G' '' \
+			'innodb_lock_wait_timeout = 50' "innodb_buffer_pool_size = ${pool_mb:-128}M" '' \
 			'[mysql]' 'default-character-set = utf8mb4' |
 			$SUDO tee "$cnf" >/dev/null
 	fi

@@ -157,10 +157,10 @@ def invoiced(filters, group_by: str | None) -> dict:
 
 
 def run_sorted(query):
-	"""Run a query MariaDB answers by sorting its rows (a COUNT(DISTINCT) per month) with the row's
-	columns carried in the sort: their declared widths (varchar 140) pass the default
-	max_length_for_sort_data of 1024 bytes, and the sort would then re-read every row from the table
-	(0.6 s instead of 0.17 s at 100k orders). The setting holds for this statement only."""
+	"""Run a query MariaDB answers by sorting its rows (a COUNT(DISTINCT) per month) with the rows'
+	columns carried in the sort: their declared widths (varchar 140) exceed the default
+	max_length_for_sort_data of 1024 bytes, and the sort would otherwise re-read every row from the
+	table (0.6 s instead of 0.17 s at 100k orders). The setting holds for this statement only."""
 	params = NamedParameterWrapper()
 	sql = query.get_sql(param_wrapper=params)
 	return frappe.db.sql(f"SET STATEMENT max_length_for_sort_data = 4096 FOR {sql}", params.get_parameters())
