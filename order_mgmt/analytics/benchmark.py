@@ -384,10 +384,16 @@ def replay(orders: int = 10000, repeat: int = 3) -> dict:
 			credit_limit=5000.0,
 			outstanding=800.0,
 		)
+		frozen = frappe.as_json(facts_to_dict(facts), indent=None)
 		frappe.db.sql(
 			"""update `tabOrder Review` review join `tabCustomer Order` co on co.name = review.customer_order
 			set review.decision_facts = %s where co.company = %s""",
-			(frappe.as_json(facts_to_dict(facts), indent=None), COMPANY),
+			(frozen, COMPANY),
+		)
+		# every submitted order keeps its own copy (held or approved at once), as the submit writes it
+		frappe.db.sql(
+			"update `tabCustomer Order` set decision_facts = %s where company = %s and docstatus > 0",
+			(frozen, COMPANY),
 		)
 		result = {"orders": orders, "generate_s": round(time.perf_counter() - start, 1)}
 		rules = [

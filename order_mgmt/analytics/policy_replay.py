@@ -324,11 +324,16 @@ def cases(orders: list[dict]) -> list[replay.ReplayCase]:
 
 
 def frozen_facts(names: list[str]) -> dict[str, replay.OrderFacts]:
-	"""The facts frozen on each order's first review that has them (the one its submit opened)."""
+	"""The facts each order froze when it was submitted (on the order, held or approved at once), else on
+	its first review that has them (orders submitted before the order kept them)."""
 	found = {}
-	for order, data in frappe.db.sql(
-		"""select customer_order, decision_facts from `tabOrder Review`
-		where customer_order in %(names)s and ifnull(decision_facts, '') != '' order by creation""",
+	for order, data, _source, _created in frappe.db.sql(
+		"""select name, decision_facts, 0 as source, creation from `tabCustomer Order`
+		where name in %(names)s and ifnull(decision_facts, '') != ''
+		union all
+		select customer_order, decision_facts, 1, creation from `tabOrder Review`
+		where customer_order in %(names)s and ifnull(decision_facts, '') != ''
+		order by source, creation""",
 		{"names": tuple(names)},
 	):
 		if order in found:

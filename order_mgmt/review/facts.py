@@ -216,7 +216,9 @@ def stages_approved_on_original(order: CustomerOrder) -> list[str]:
 def compute_route(order: CustomerOrder) -> Decision:
 	"""Decide which stages the order needs and record it on the order (saved with it)."""
 	facts = gather_facts(order)
-	order.flags.decision_facts = facts_snapshot(facts)  # frozen on the Order Review the submit opens
+	# Frozen with the order (saved with it: no statement of its own) and on the Order Review the submit
+	# opens: policy replay decides on them, for orders held and approved at once alike.
+	order.decision_facts = order.flags.decision_facts = facts_snapshot(facts)
 	stages = enabled_stages()
 	decision = decide(facts, enabled_rules(), stages, must_pass=stages_approved_on_original(order))
 	order.set("hold_reasons", [])

@@ -19,7 +19,7 @@ from frappe.utils import cint
 APP_MODULE = "Order Mgmt"
 
 
-ALWAYS_RESTRICTED = {"Order Review": {"decision_facts"}}
+ALWAYS_RESTRICTED = {"Order Review": {"decision_facts"}, "Customer Order": {"decision_facts"}}
 """Fields kept out of Versions even if their permlevel were lowered: the facts a review froze (credit
 exposure and limit, valuation) for policy replay."""
 

@@ -245,6 +245,28 @@ class TestReplay(PolicyTestCase):
 		self.assertFalse(seen.get("decision_facts"))  # … but not the facts it froze
 		self.assertFalse(any(row.get("decision_facts") for row in listed))
 
+	def test_an_order_approved_at_once_freezes_its_facts_for_reviewers_only(self):
+		item = make_item(rate=100, stock_qty=50)
+		order = make_order(make_customer(), [{"item_code": item, "qty": 2}], submit=True)
+		self.assertTrue(order.sales_order)  # approved at once: no Order Review
+		self.assertFalse(frappe.get_all("Order Review", filters={"customer_order": order.name}))
+		facts = json.loads(frappe.db.get_value("Customer Order", order.name, "decision_facts"))
+		self.assertEqual(facts["grand_total"], order.base_grand_total)
+		self.assertEqual(facts["lines"][0]["stock_qty"], 2)
+		self.assertIn(order.name, policy_replay.frozen_facts([order.name]))
+		with acting_as(manager()):  # a reviewer reads only the orders of their stages; a manager, all
+			self.assertTrue(frappe.client.get("Customer Order", order.name).get("decision_facts"))
+		with acting_as(clerk()):
+			self.assertFalse(frappe.client.get("Customer Order", order.name).get("decision_facts"))
+			listed = frappe.client.get_list(
+				"Customer Order", fields=["name", "decision_facts"], filters={"name": order.name}
+			)
+		self.assertFalse(any(row.get("decision_facts") for row in listed))
+		versions = frappe.get_all(
+			"Version", filters={"ref_doctype": "Customer Order", "docname": order.name}, pluck="data"
+		)
+		self.assertFalse(any("decision_facts" in (data or "") for data in versions))
+
 	def test_the_replay_decides_on_the_frozen_facts(self):
 		result = self.replayed()
 		self.assertEqual(
@@ -266,6 +288,7 @@ class TestReplay(PolicyTestCase):
 
 	def test_without_frozen_facts_the_order_is_rebuilt_and_counted(self):
 		frappe.db.set_value("Order Review", {"customer_order": self.order.name}, "decision_facts", None)
+		frappe.db.set_value("Customer Order", self.order.name, "decision_facts", None)
 		result = self.replayed()
 		self.assertEqual((result["rebuilt"], result["draft_held"], result["changed_total"]), (1, 0, 1))
 		self.assertEqual(
@@ -296,7 +319,8 @@ class TestReplay(PolicyTestCase):
 		self.assertEqual(seen, [(1, 2), (2, 2)])
 		with acting_as(manager()):
 			result = policy_replay.run_policy_replay(self.policy, 10, customer=self.customer)
-		self.assertEqual((result["orders"], result["rebuilt"]), (2, 1))  # the auto-approved one: no review
+		# the order approved at once opened no review: its facts are the ones it froze itself
+		self.assertEqual((result["orders"], result["rebuilt"]), (2, 0))
 		self.assertEqual(frappe.db.get_value("Review Policy", self.policy, "replay_status"), "Done")
 
 	def test_above_the_threshold_the_replay_is_queued_on_rq(self):

@@ -51,6 +51,7 @@ class CustomerOrder(intake.CheckedAtTheBoundary, Document):
 		customer: DF.Link
 		customer_name: DF.Data | None
 		credit_exposure: DF.Currency
+		decision_facts: DF.Code | None
 		credit_limit: DF.Currency
 		current_review_stage: DF.Link | None
 		customer_po: DF.Data | None
@@ -123,6 +124,7 @@ class CustomerOrder(intake.CheckedAtTheBoundary, Document):
 		"following_review_stage",
 		"credit_limit",
 		"credit_exposure",
+		"decision_facts",
 		"hold_reasons",
 		"duplicate_key",
 		"has_shortage",
