@@ -14,7 +14,14 @@ from frappe.utils import add_days, fmt_money, money_in_words, nowdate
 from order_mgmt.accounting.amount_in_words import chinese_amount_in_words
 from order_mgmt.print_formats.invoice import invoice_context, qr_text
 from order_mgmt.tests.test_picking import serving_site_assets
-from order_mgmt.tests.utils import company, make_customer, make_item, make_order, make_tax_template
+from order_mgmt.tests.utils import (
+	company,
+	half_and_half_terms,
+	make_customer,
+	make_item,
+	make_order,
+	make_tax_template,
+)
 
 PRINT_FORMAT = "Order Invoice"
 
@@ -65,31 +72,7 @@ def vat_account() -> str:
 
 
 def payment_terms_template() -> str:
-	name = "OMT 50% now, 50% in 30 days"
-	if frappe.db.exists("Payment Terms Template", name):
-		return name
-	terms = []
-	for term, days in (("OMT 50% on invoice", 0), ("OMT 50% at 30 days", 30)):
-		if not frappe.db.exists("Payment Term", term):
-			frappe.get_doc(
-				{
-					"doctype": "Payment Term",
-					"payment_term_name": term,
-					"invoice_portion": 50,
-					"due_date_based_on": "Day(s) after invoice date",
-					"credit_days": days,
-				}
-			).insert()
-		terms.append(
-			{
-				"payment_term": term,
-				"invoice_portion": 50,
-				"due_date_based_on": "Day(s) after invoice date",
-				"credit_days": days,
-			}
-		)
-	frappe.get_doc({"doctype": "Payment Terms Template", "template_name": name, "terms": terms}).insert()
-	return name
+	return half_and_half_terms("OMT 50% now, 50% in 30 days", ("OMT 50% on invoice", "OMT 50% at 30 days"))
 
 
 def company_bank_account() -> dict:

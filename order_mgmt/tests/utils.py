@@ -341,11 +341,20 @@ def make_supplier() -> str:
 def make_split_terms_template(allocate_by_term: bool) -> str:
 	"""A Payment Terms Template of two 50 % terms (now, and in 30 days), with ERPNext's *Allocate Payment
 	Based On Payment Terms* set or not; no payment gate."""
-	name = "OMT Split 50-50" + (" by term" if allocate_by_term else "")
+	return half_and_half_terms(
+		"OMT Split 50-50" + (" by term" if allocate_by_term else ""),
+		("OMT First Half", "OMT Second Half"),
+		allocate_by_term,
+	)
+
+
+def half_and_half_terms(name: str, term_names: tuple[str, str], allocate_by_term: bool = False) -> str:
+	"""The Payment Terms Template `name`: its first term due on the invoice date, the second 30 days
+	after, 50 % each (made once)."""
 	if frappe.db.exists("Payment Terms Template", name):
 		return name
 	terms = []
-	for term, days in (("OMT First Half", 0), ("OMT Second Half", 30)):
+	for term, days in zip(term_names, (0, 30), strict=True):
 		if not frappe.db.exists("Payment Term", term):
 			frappe.get_doc(
 				{
