@@ -218,8 +218,8 @@ doc_events = {
 		],
 		"on_cancel": "order_mgmt.accounting.payments.on_payment_cancel",
 	},
-	# Order and Sales Analytics Facts (analytics/facts.py): mark the orders and vouchers a change touches;
-	# recomputed at commit.
+	# Order and Sales Analytics Facts (analytics/facts.py): mark the orders and vouchers a change touches
+	# (these DocTypes are facts.WATCHED); orders recomputed by a job after the commit, vouchers at it.
 	(
 		"Customer Order",
 		"Order Review",
