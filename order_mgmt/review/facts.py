@@ -57,34 +57,9 @@ def gather_facts(order: CustomerOrder) -> OrderFacts:
 
 
 def _credit_limit(order: CustomerOrder) -> float:
-	"""ERPNext's get_credit_limit — the customer's limit for the company, else its group's (unless that
-	one bypasses the check), else the company's — with the customer's and the group's limits read in one
-	query (the group from intake's read of the customer in this validation; else ERPNext's own)."""
-	row = order.flags.get("customer_row")
-	group = row.get("customer_group") if row else None
-	if not group or not order.customer:
-		return flt(get_credit_limit(order.customer, order.company))
-	limit = frappe.qb.DocType("Customer Credit Limit")
-	rows = (
-		frappe.qb.from_(limit)
-		.select(limit.parenttype, limit.credit_limit, limit.bypass_credit_limit_check)
-		.where(
-			(limit.company == order.company)
-			& (
-				((limit.parenttype == "Customer") & (limit.parent == order.customer))
-				| ((limit.parenttype == "Customer Group") & (limit.parent == group))
-			)
-		)
-	).run(as_dict=True)
-	own = next((r for r in rows if r.parenttype == "Customer"), None)
-	credit_limit = own.credit_limit if own else None
-	if not credit_limit:
-		of_group = next((r for r in rows if r.parenttype == "Customer Group"), None)
-		if of_group and not of_group.bypass_credit_limit_check:
-			credit_limit = of_group.credit_limit
-	if not credit_limit:
-		credit_limit = frappe.get_cached_value("Company", order.company, "credit_limit")
-	return flt(credit_limit)
+	"""ERPNext's own credit limit of the customer for the company (its group's, the company's): read
+	through ERPNext's API, not re-implemented — one statement more is cheaper than two definitions."""
+	return flt(get_credit_limit(order.customer, order.company))
 
 
 def _customer_flagged(order: CustomerOrder) -> bool:
