@@ -267,6 +267,7 @@ scheduler_events = {
 		"order_mgmt.fulfilment.risk_sweep.hourly_sweep",
 		"order_mgmt.analytics.facts.resync_after_reposts",
 		"order_mgmt.analytics.facts.refresh_marked",  # a safety net: the commit queues the job itself
+		"order_mgmt.erpnext_bridge.stock_reservation.refresh_waiting_bins",  # the same for Bins
 	],
 }
 

@@ -79,6 +79,17 @@ def is_app_write(doc) -> bool:
 	return bool(doc.flags.get(FLAG))
 
 
+SUBMITTED_INSERT_FLAG = "order_mgmt_submitted_insert"
+
+
+def insert_submitted(doc) -> None:
+	"""The app's own intake inserts `doc` submitted, in one save (Frappe runs validate, before_submit,
+	on_update and on_submit once): `check_docstatus` lets it through; its fields are reset as on any
+	insert."""
+	doc.flags[SUBMITTED_INSERT_FLAG] = True
+	doc.docstatus = 1
+
+
 def owned_fields(doc) -> tuple[str, ...]:
 	return tuple(getattr(doc, "server_owned_fields", ()) or ())
 
@@ -110,7 +121,12 @@ def check_docstatus(doc) -> None:
 	"""Call before Frappe's own check_if_latest: a new document is inserted as a draft, and a docstatus
 	is 0, 1 or 2 (Frappe would say "Invalid docstatus" or name a workflow transition instead)."""
 	sent = doc.__dict__.get("docstatus")
-	if doc.is_new() and sent not in (None, "", 0, "0") and not is_app_write(doc):
+	if (
+		doc.is_new()
+		and sent not in (None, "", 0, "0")
+		and not is_app_write(doc)
+		and not (doc.flags.get(SUBMITTED_INSERT_FLAG) and sent == 1)
+	):
 		frappe.throw(
 			_(
 				"A new {0} is saved as a draft first and submitted afterwards: it cannot be sent with docstatus {1}"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import frappe
 from erpnext.stock.doctype.stock_reservation_entry.stock_reservation_entry import (
 	cancel_stock_reservation_entries,
-	create_stock_reservation_entries_for_so_items,
 )
 from frappe.query_builder import Tuple
 from frappe.query_builder.functions import Sum
@@ -171,10 +170,14 @@ def _reserve(sales_order) -> dict[str, float]:
 	lines = [
 		row
 		for row in sales_order.items
-		if row.item_code in stock_items and row.warehouse and flt(row.picked_qty) <= 0
+		if row.item_code in stock_items
+		and row.warehouse
+		and flt(row.picked_qty) <= 0
+		and not frappe.get_cached_value("Warehouse", row.warehouse, "is_group")
 	]
 	if not lines:
 		return {}
+	allow_partial = cint(frappe.db.get_single_value("Stock Settings", "allow_partial_reservation"))
 	pairs = [(row.item_code, row.warehouse) for row in lines]
 	# Bins the hand-off locked already in this transaction (lock_stock_of_order), used once.
 	locked = sales_order.flags.pop("locked_bins", None) or {}
@@ -191,9 +194,11 @@ def _reserve(sales_order) -> dict[str, float]:
 		key = (row.item_code, row.warehouse)
 		if key not in remaining:
 			remaining[key] = flt(actual.get(key)) - flt(open_reserved.get(key))
-		qty = min(pending_stock_qty(row) - flt(reserved.get(row.name)), max(remaining[key], 0))
-		if qty <= 1e-9:
-			continue
+		unreserved = pending_stock_qty(row) - flt(reserved.get(row.name))
+		available = max(remaining[key], 0)
+		qty = min(unreserved, available)
+		if qty <= 1e-9 or (qty < unreserved - 1e-9 and not allow_partial):
+			continue  # as ERPNext: a partial reservation only where Stock Settings allow it
 		remaining[key] -= qty
 		reserved[row.name] = flt(reserved.get(row.name)) + qty
 		if not row.reserve_stock:
@@ -204,7 +209,7 @@ def _reserve(sales_order) -> dict[str, float]:
 				"item_code": row.item_code,
 				"warehouse": row.warehouse,
 				"qty_to_reserve": qty,
-				"conversion_factor": 1,  # qty is in the stock UOM already
+				"available_qty": available,
 			}
 		)
 	if flag_reserved:  # the lines' "Reserve Stock", one statement for all of them
@@ -215,22 +220,87 @@ def _reserve(sales_order) -> dict[str, float]:
 		for row in flag_reserved:
 			row.reserve_stock = 1
 	if details:
-		create_stock_reservation_entries_for_so_items(sales_order, items_details=details, notify=False)
+		create_reservations(sales_order, details)
 		refresh_bins_after_commit([(row.item_code, row.warehouse) for row in lines])
 	return reserved
 
 
+def create_reservations(sales_order, details: list[dict]) -> None:
+	"""ERPNext's Stock Reservation Entry for each line, filled as ERPNext's
+	`create_stock_reservation_entries_for_so_items` fills it, and inserted submitted: one save through
+	ERPNext's controller (its check of the quantity allowed, the Sales Order line's and the Bin's reserved
+	quantities, serial and batch numbers), where ERPNext saves and then submits each, after reading the
+	line and the available quantity again — which `_reserve` has just read under the Bin locks, leaving
+	out what ERPNext leaves out (non-stock items, group warehouses, picked lines, partial reservations
+	where Stock Settings do not allow them)."""
+	rows = {row.name: row for row in sales_order.items}
+	for detail in details:
+		row = rows[detail["sales_order_item"]]
+		has_serial_no, has_batch_no = frappe.get_cached_value(
+			"Item", row.item_code, ["has_serial_no", "has_batch_no"]
+		)
+		sre = frappe.new_doc("Stock Reservation Entry")
+		sre.update(
+			{
+				"item_code": row.item_code,
+				"warehouse": row.warehouse,
+				"has_serial_no": has_serial_no,
+				"has_batch_no": has_batch_no,
+				"voucher_type": sales_order.doctype,
+				"voucher_no": sales_order.name,
+				"voucher_detail_no": row.name,
+				"available_qty": detail["available_qty"],
+				"voucher_qty": row.stock_qty,
+				"reserved_qty": detail["qty_to_reserve"],
+				"company": sales_order.company,
+				"stock_uom": row.stock_uom,
+				"project": sales_order.project,
+			}
+		)
+		sre.docstatus = 1
+		sre.insert()
+
+
+BINS_TO_REFRESH = "order_mgmt:bins_to_refresh"
+BIN_JOB_WAITING = "order_mgmt:bin_refresh_job_waiting"
+BIN_JOB_WAITING_SECONDS = 600  # a lost job (worker killed, queue flushed) stops holding back new ones
+PAIR_SEPARATOR = "\x1f"
+
+
 def refresh_bins_after_commit(pairs: list[tuple[str, str]]) -> None:
 	"""ERPNext recomputes a Bin's reserved quantities from the submitting transaction's snapshot,
-	which concurrent submits can leave stale. A background job, started after this transaction
-	commits, recomputes them with ERPNext's own functions from fresh data; the last one to run
-	sees every commit, so the caches converge."""
-	frappe.enqueue(
-		"order_mgmt.erpnext_bridge.stock_reservation.refresh_bins",
-		queue="short",
-		pairs=sorted(set(pairs)),
-		enqueue_after_commit=True,
-	)
+	which concurrent submits can leave stale. Once this transaction commits, its Bins join the ones
+	waiting for a background job that recomputes them with ERPNext's own functions from fresh data:
+	one job for all the Bins committed until it starts (an import of 2,000 orders of the same items
+	recomputes each Bin a few times, not 2,000 times); a Bin committed while it runs waits for the next."""
+	pairs = sorted(set(pairs))
+	if pairs:
+		frappe.db.after_commit.add(lambda: queue_bins_for_refresh(pairs))
+
+
+def queue_bins_for_refresh(pairs: list[tuple[str, str]]) -> None:
+	"""Never fails the request whose commit is already done."""
+	try:
+		frappe.cache.sadd(BINS_TO_REFRESH, *(PAIR_SEPARATOR.join(pair) for pair in pairs))
+		if not frappe.cache.get_value(BIN_JOB_WAITING, expires=True):
+			frappe.cache.set_value(BIN_JOB_WAITING, 1, expires_in_sec=BIN_JOB_WAITING_SECONDS)
+			frappe.enqueue("order_mgmt.erpnext_bridge.stock_reservation.refresh_waiting_bins", queue="short")
+	except Exception:
+		frappe.log_error(title="Bin refresh not queued")
+
+
+def refresh_waiting_bins() -> None:
+	"""The background job: the Bins are taken off the waiting set before anything is read, so a Bin
+	committed meanwhile is queued again and recomputed by the next job."""
+	frappe.cache.delete_value(BIN_JOB_WAITING)
+	members = [
+		member.decode() if isinstance(member, bytes) else member
+		for member in frappe.cache.smembers(BINS_TO_REFRESH)
+	]
+	if not members:
+		return
+	frappe.cache.srem(BINS_TO_REFRESH, *members)
+	refresh_bins(sorted(tuple(member.split(PAIR_SEPARATOR, 1)) for member in members))
 
 
 def refresh_bins(pairs: list[tuple[str, str]] | list[list[str]]) -> None:

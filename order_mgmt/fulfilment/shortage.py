@@ -28,7 +28,7 @@ from erpnext.controllers.accounts_controller import update_child_qty_rate
 from erpnext.selling.doctype.sales_order.sales_order import make_material_request
 from frappe import _
 from frappe.query_builder.functions import Min
-from frappe.utils import flt, getdate, now_datetime
+from frappe.utils import cint, flt, getdate, now_datetime
 
 from order_mgmt.erpnext_bridge.stock_reservation import (
 	available_to_reserve,
@@ -307,13 +307,17 @@ def record_shortages(order, sales_order, reserved: dict[str, float]) -> None:
 	"""Write what is short on the order's lines after a reservation (approval or top-up), with the
 	Material Request raised for each line."""
 	missing = shortages(sales_order, reserved)
-	requests = dict(
-		frappe.get_all(
-			"Material Request Item",
-			filters={"sales_order_item": ("in", list(missing) or [""]), "docstatus": 1},
-			fields=["sales_order_item", "parent"],
-			as_list=True,
+	requests = (
+		dict(
+			frappe.get_all(
+				"Material Request Item",
+				filters={"sales_order_item": ("in", list(missing)), "docstatus": 1},
+				fields=["sales_order_item", "parent"],
+				as_list=True,
+			)
 		)
+		if missing
+		else {}
 	)
 	for line in order.items:
 		gap = flt(missing.get(line.sales_order_item))
@@ -329,7 +333,7 @@ def record_shortages(order, sales_order, reserved: dict[str, float]) -> None:
 		if values:
 			line.db_set(values, update_modified=False)
 	has_shortage = int(bool(missing))
-	if order.has_shortage != has_shortage:
+	if cint(order.has_shortage) != has_shortage:  # None on an order inserted submitted: unset is 0
 		order.db_set("has_shortage", has_shortage, update_modified=False)
 
 

@@ -397,8 +397,15 @@ def place(
 			)
 		return existing.customer_order, True
 	order = frappe.get_doc(order_dict(body, channel, customer, barcodes))
-	order.insert()
-	order.submit()
+	if all(line.get("warehouse") for line in order.items):
+		# One save instead of a draft's and a submit's: validated, priced and reviewed once. Only when
+		# every line names its warehouse: the order's Bins are locked first (CustomerOrder.check_if_latest,
+		# before anything else), which needs them before pricing fills a default warehouse in.
+		server_owned.insert_submitted(order)
+		order.insert()
+	else:
+		order.insert()
+		order.submit()
 	record(source, scope, reference, order.name)
 	return order.name, False
 

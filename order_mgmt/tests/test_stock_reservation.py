@@ -2,10 +2,72 @@
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
+from frappe.utils import add_days, nowdate
 
+from order_mgmt.erpnext_bridge import stock_reservation
 from order_mgmt.erpnext_bridge.stock_reservation import reserved_qty_by_line
 from order_mgmt.orders.cancellation import cancel_order
-from order_mgmt.tests.utils import acting_as, clerk, make_customer, make_item, make_order, run_concurrently
+from order_mgmt.tests.utils import (
+	acting_as,
+	clerk,
+	company,
+	make_customer,
+	make_item,
+	make_order,
+	run_concurrently,
+	warehouse,
+)
+
+# what a Stock Reservation Entry says about its reservation (not its name or voucher)
+ENTRY_FIELDS = [
+	"item_code",
+	"warehouse",
+	"status",
+	"docstatus",
+	"voucher_type",
+	"voucher_qty",
+	"available_qty",
+	"reserved_qty",
+	"delivered_qty",
+	"reservation_based_on",
+	"has_serial_no",
+	"has_batch_no",
+	"company",
+	"stock_uom",
+]
+
+
+def erpnext_reserved_sales_order(customer: str, item_code: str, qty: float) -> str:
+	"""A Sales Order ERPNext reserves itself on submit (its "Reserve Stock")."""
+	delivery = add_days(nowdate(), 5)
+	so = frappe.get_doc(
+		{
+			"doctype": "Sales Order",
+			"customer": customer,
+			"company": company(),
+			"transaction_date": nowdate(),
+			"delivery_date": delivery,
+			"reserve_stock": 1,
+			"items": [
+				{
+					"item_code": item_code,
+					"qty": qty,
+					"rate": 100,
+					"warehouse": warehouse(),
+					"delivery_date": delivery,
+					"reserve_stock": 1,
+				}
+			],
+		}
+	).insert()
+	so.submit()
+	return so.name
+
+
+def entry_of(sales_order: str) -> dict:
+	return frappe.get_all(
+		"Stock Reservation Entry", filters={"voucher_no": sales_order}, fields=ENTRY_FIELDS
+	)[0]
 
 
 def reserved_for(order) -> float:
@@ -25,6 +87,103 @@ class TestStockReservation(FrappeTestCase):
 		self.assertEqual(reserved_for(order), 7)
 		entry = frappe.get_last_doc("Stock Reservation Entry", filters={"voucher_no": order.sales_order})
 		self.assertEqual((entry.item_code, entry.reserved_qty, entry.docstatus), (item, 7, 1))
+
+	def test_reservations_are_the_entries_erpnext_makes_itself(self):
+		"""The app inserts each Stock Reservation Entry submitted (one save) where ERPNext saves and submits:
+		the entry, the Sales Order line and the Bin come out as ERPNext's own reservation leaves them, in
+		full and in part (8 ordered, 5 free)."""
+		for stock, ordered in ((20, 7), (5, 8)):
+			with self.subTest(stock=stock, ordered=ordered):
+				ours, erpnexts = make_item(stock_qty=stock), make_item(stock_qty=stock)
+				customer = make_customer()
+				rule = frappe.db.get_value("Order Review Rule", "Stock shortage", "enabled")
+				frappe.db.set_value("Order Review Rule", "Stock shortage", "enabled", 0)
+				self.addCleanup(frappe.db.set_value, "Order Review Rule", "Stock shortage", "enabled", rule)
+				order = make_order(customer, [{"item_code": ours, "qty": ordered}], submit=True)
+				self.assertTrue(order.sales_order)
+				with acting_as("Administrator"):
+					theirs = erpnext_reserved_sales_order(customer, erpnexts, ordered)
+				expected = {**entry_of(theirs), "item_code": ours}
+				self.assertEqual(entry_of(order.sales_order), expected)
+				self.assertEqual(expected["reserved_qty"], min(stock, ordered))
+				for sales_order, item in ((order.sales_order, ours), (theirs, erpnexts)):
+					self.assertEqual(
+						frappe.db.get_value(
+							"Sales Order Item",
+							{"parent": sales_order},
+							["stock_reserved_qty", "reserve_stock"],
+						),
+						(min(stock, ordered), 1),
+					)
+					self.assertEqual(
+						frappe.db.get_value("Bin", {"item_code": item}, "reserved_stock"), min(stock, ordered)
+					)
+
+	def test_a_partial_reservation_is_left_out_where_stock_settings_forbid_it(self):
+		"""As ERPNext: with "Allow Partial Reservation" off, a line with too little stock is not reserved at
+		all, the others in full."""
+		self.addCleanup(frappe.db.set_single_value, "Stock Settings", "allow_partial_reservation", 1)
+		frappe.db.set_single_value("Stock Settings", "allow_partial_reservation", 0)
+		rule = frappe.db.get_value("Order Review Rule", "Stock shortage", "enabled")
+		frappe.db.set_value("Order Review Rule", "Stock shortage", "enabled", 0)
+		self.addCleanup(frappe.db.set_value, "Order Review Rule", "Stock shortage", "enabled", rule)
+		scarce, plenty = make_item(stock_qty=3), make_item(stock_qty=50)
+		order = make_order(
+			make_customer(), [{"item_code": scarce, "qty": 5}, {"item_code": plenty, "qty": 4}], submit=True
+		)
+		self.assertEqual(
+			frappe.get_all(
+				"Stock Reservation Entry",
+				filters={"voucher_no": order.sales_order, "docstatus": 1},
+				fields=["item_code", "reserved_qty"],
+			),
+			[{"item_code": plenty, "reserved_qty": 4}],
+		)
+
+	def test_the_bins_of_many_commits_wait_for_one_job(self):
+		"""After each commit the reserved Bins join a waiting set in Redis and one job is queued, not one per
+		order; the job recomputes ERPNext's Bin caches from the documents and empties the set."""
+		from frappe.utils.background_jobs import get_queue
+
+		method = "order_mgmt.erpnext_bridge.stock_reservation.refresh_waiting_bins"
+		keys = [stock_reservation.BINS_TO_REFRESH, stock_reservation.BIN_JOB_WAITING]
+		frappe.cache.delete_value(keys)
+		self.addCleanup(frappe.cache.delete_value, keys)
+		first, second = make_item(stock_qty=10), make_item(stock_qty=10)
+		orders = [
+			make_order(make_customer(), [{"item_code": item, "qty": 2}], submit=True)
+			for item in (first, second, first)
+		]
+		self.assertTrue(all(order.sales_order for order in orders))
+
+		def queued() -> int:
+			return sum(job.kwargs.get("method") == method for job in get_queue("short").get_jobs())
+
+		before = queued()
+		# what each order's commit runs once done (the reservation registered it)
+		for order in orders:
+			stock_reservation.queue_bins_for_refresh([(order.items[0].item_code, warehouse())])
+		self.assertEqual(queued(), before + 1)
+		self.assertEqual(
+			{member.decode() for member in frappe.cache.smembers(stock_reservation.BINS_TO_REFRESH)},
+			{f"{item}\x1f{warehouse()}" for item in (first, second)},
+		)
+		# ERPNext's caches left stale (as a concurrent submit's snapshot can leave them)
+		frappe.db.set_value(
+			"Bin", {"item_code": ("in", [first, second])}, {"reserved_qty": 0, "reserved_stock": 0}
+		)
+
+		stock_reservation.refresh_waiting_bins()  # the job
+		for item, reserved in ((first, 4), (second, 2)):
+			self.assertEqual(
+				frappe.db.get_value("Bin", {"item_code": item}, ["reserved_qty", "reserved_stock"]),
+				(reserved, reserved),
+			)
+		self.assertEqual(frappe.cache.smembers(stock_reservation.BINS_TO_REFRESH), set())
+		self.assertIsNone(frappe.cache.get_value(stock_reservation.BIN_JOB_WAITING, expires=True))
+		for job in get_queue("short").get_jobs():
+			if job.kwargs.get("method") == method:
+				job.delete()
 
 	def test_cancelling_the_order_releases_its_reservation(self):
 		item = make_item(stock_qty=20)
@@ -74,11 +233,9 @@ class TestStockReservation(FrappeTestCase):
 			"Stock Reservation Entry", filters={"item_code": item, "docstatus": 1}, pluck="reserved_qty"
 		)
 		self.assertEqual(sum(entries), 10)
-		# ERPNext's Bin caches, recomputed by the job each order enqueues after its commit (run here
-		# as the RQ worker would), agree with the documents.
-		from order_mgmt.erpnext_bridge.stock_reservation import refresh_bins
-
-		refresh_bins([(item, order.items[0].warehouse)])
+		# ERPNext's Bin caches, recomputed by the job the commits queued (run here as the RQ worker
+		# would), agree with the documents.
+		stock_reservation.refresh_waiting_bins()
 		bin_ = frappe.get_doc("Bin", {"item_code": item})
 		self.assertEqual((bin_.reserved_qty, bin_.reserved_stock, bin_.actual_qty), (20, 10, 10))
 

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import frappe
 from frappe import _
 from frappe.model.document import Document
+from frappe.model.workflow import get_workflow
 
 from order_mgmt import server_owned
 from order_mgmt.erpnext_bridge.sales_order import price_order, priced_as_saved
@@ -158,6 +160,21 @@ class CustomerOrder(intake.CheckedAtTheBoundary, Document):
 			self.flags.customer_locked = self.customer  # intake.validate_not_duplicate needs no second lock
 			lock_stock_of_order(self)
 		super().check_if_latest()
+
+	def validate_workflow(self):
+		"""An order the app's intake inserts submitted (server_owned.insert_submitted) is checked as the
+		submit of its saved draft: for a new document Frappe allows only the workflow's first state."""
+		if not (self.is_new() and self.flags.get(server_owned.SUBMITTED_INSERT_FLAG)):
+			return super().validate_workflow()
+		draft = self.as_dict()
+		draft.pop("__islocal", None)
+		first_state = get_workflow(self.doctype).states[0].state  # what Frappe gives a new document
+		draft.update({"docstatus": 0, "workflow_state": first_state})
+		self._doc_before_save = frappe.get_doc(draft)
+		try:
+			return super().validate_workflow()
+		finally:
+			self._doc_before_save = None
 
 	def before_validate(self):
 		server_owned.enforce(self)
