@@ -6,7 +6,6 @@ from __future__ import annotations
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.model.workflow import get_workflow
 
 from order_mgmt import server_owned
 from order_mgmt.erpnext_bridge.sales_order import price_order, priced_as_saved
@@ -168,7 +167,8 @@ class CustomerOrder(intake.CheckedAtTheBoundary, Document):
 			return super().validate_workflow()
 		draft = self.as_dict()
 		draft.pop("__islocal", None)
-		first_state = get_workflow(self.doctype).states[0].state  # what Frappe gives a new document
+		# what Frappe gives a new document: the workflow's first state
+		first_state = frappe.get_cached_doc("Workflow", self.meta.get_workflow()).states[0].state
 		draft.update({"docstatus": 0, "workflow_state": first_state})
 		self._doc_before_save = frappe.get_doc(draft)
 		try:
