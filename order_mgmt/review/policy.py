@@ -76,6 +76,13 @@ def live_rule_rows() -> list[dict]:
 	return frappe.get_all("Order Review Rule", fields=list(RULE_FIELDS), order_by="rule_name asc")
 
 
+@frappe.whitelist()
+def get_live_rule_rows() -> list[dict]:
+	"""The form's "Fill from Live Rules": the rows `live_rule_rows` gives (one list of fields, here)."""
+	frappe.has_permission("Order Review Rule", "read", throw=True)
+	return live_rule_rows()
+
+
 @frappe.whitelist(methods=["POST"])
 def new_draft_from_live_rules(title: str | None = None) -> str:
 	"""A draft policy whose rows are the live rules."""

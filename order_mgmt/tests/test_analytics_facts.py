@@ -242,3 +242,14 @@ class TestOrderAnalyticsFacts(FrappeTestCase):
 		self.assertEqual(frappe.db.get_value(facts.FACT, order.name, FIELDS, as_dict=True), expected)
 		self.assertEqual(frappe.cache.smembers(facts.QUEUED_ORDERS), set())
 		self.assertIsNone(frappe.cache.get_value(facts.JOB_WAITING, expires=True))
+
+	def test_the_hooks_mark_exactly_the_doctypes_the_facts_watch(self):
+		"""hooks.py lists the DocTypes whose changes mark orders; facts.WATCHED is what `on_document_change`
+		reads: one list in two places, kept equal here."""
+		hooked = {
+			doctype
+			for doctype, events in frappe.get_hooks("doc_events").items()
+			for event in ("on_change", "on_trash")
+			if "order_mgmt.analytics.facts.on_document_change" in (events.get(event) or [])
+		}
+		self.assertEqual(hooked, set(facts.WATCHED))

@@ -662,10 +662,12 @@ class TestWorkerKilledMidImport(FrappeTestCase):
 		self.orphans_before = orphan_reservations()
 		ref = unique("KILL")
 		delivery = add_days(nowdate(), 3)
-		rows = [HEADER]
+		rows = [[*HEADER, "warehouse"]]
 		for number in range(self.ORDERS):
+			# every other order names its warehouse: inserted submitted in one save, the others in two
+			store = warehouse() if number % 2 else ""
 			for item in self.items:
-				rows.append([f"{ref}-{number}", self.customer, "", delivery, item, "", 1, ""])
+				rows.append([f"{ref}-{number}", self.customer, "", delivery, item, "", 1, "", store])
 		with acting_as(self.clerk):
 			name = make_import(rows)
 		frappe.db.commit()

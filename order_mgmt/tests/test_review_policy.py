@@ -63,6 +63,15 @@ class TestDraftAndPublish(PolicyTestCase):
 		self.assertTrue(live)
 		self.assertEqual(sorted(tuple(row.get(f) for f in fields) for row in doc.rules), live)
 
+	def test_the_form_fills_a_draft_with_the_live_rules_for_those_who_may_read_them(self):
+		""" "Fill from Live Rules" reads the rows through the server (one list of fields): reviewers and
+		managers get every live rule; a clerk, who may not read the rules, is refused."""
+		for user in (manager(), reviewer("Sales")):
+			with acting_as(user):
+				self.assertEqual(policy.get_live_rule_rows(), policy.live_rule_rows())
+		with acting_as(clerk()), self.assertRaises(frappe.PermissionError):
+			policy.get_live_rule_rows()
+
 	def test_publishing_replaces_the_live_rules_with_a_version_and_supersedes(self):
 		live_before = frappe.get_all("Order Review Rule", filters={"enabled": 1}, pluck="name")
 		self.assertIn("Large order", live_before)

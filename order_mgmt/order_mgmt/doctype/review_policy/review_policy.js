@@ -37,21 +37,9 @@ frappe.ui.form.on("Review Policy", {
 });
 
 function fill_from_live_rules(frm) {
-	frappe.db
-		.get_list("Order Review Rule", {
-			fields: [
-				"rule_name",
-				"enabled",
-				"applies_to_changes",
-				"condition",
-				"threshold",
-				"match_value",
-				"stage",
-				"description",
-			],
-			order_by: "rule_name asc",
-			limit: 0,
-		})
+	frappe
+		.call("order_mgmt.review.policy.get_live_rule_rows")
+		.then((r) => r.message || [])
 		.then((rows) => {
 			frm.clear_table("rules");
 			rows.forEach((row) => frm.add_child("rules", row));
