@@ -114,6 +114,8 @@ def affected_orders(doc) -> set[str]:
 	sales_orders: set[str] = set()
 	extra: set[str] = set()
 	if doctype == "Sales Order":
+		if doc.flags.get("in_hand_off"):  # made for its order just now: no other order links it yet
+			return {doc.get("customer_order")} - {None, ""}
 		sales_orders.add(doc.name)
 		extra.add(doc.get("customer_order"))
 	elif doctype == "Delivery Note":
