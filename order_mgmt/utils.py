@@ -112,3 +112,49 @@ def changed_since_snapshot(doctype: str, names: list[str]) -> list[str]:
 	latest = dict(query.for_update().run())
 	seen = dict(query.run())
 	return [name for name, modified in latest.items() if seen.get(name) != modified]
+
+
+class WaitingSet:
+	"""Work committed requests leave for one background job: members wait in a Redis set, and a job is
+	queued unless one is queued and has not started (it takes them too). The job takes the members off
+	the set before it reads anything, so one committed meanwhile waits for the next job. Used for what
+	must be recomputed from fresh data after commits (analytics facts, ERPNext's Bin caches)."""
+
+	JOB_WAITING_SECONDS = 600  # a lost job (worker killed, queue flushed) stops holding back new ones
+
+	def __init__(self, key: str, method: str, queue: str = "short"):
+		self.key, self.method, self.queue = key, method, queue
+		self.waiting_key = f"{key}:job_waiting"
+
+	def add(self, members: list[str], error_title: str) -> None:
+		"""Called after a commit: never fails the request whose commit is already done."""
+		try:
+			frappe.cache.sadd(self.key, *members)
+			if not frappe.cache.get_value(self.waiting_key, expires=True):
+				frappe.cache.set_value(self.waiting_key, 1, expires_in_sec=self.JOB_WAITING_SECONDS)
+				frappe.enqueue(self.method, queue=self.queue)
+		except Exception:
+			frappe.log_error(title=error_title)
+
+	def take(self) -> list[str]:
+		"""In the job: the members waiting now, sorted, taken off the set."""
+		frappe.cache.delete_value(self.waiting_key)
+		members = sorted(
+			member.decode() if isinstance(member, bytes) else member
+			for member in frappe.cache.smembers(self.key)
+		)
+		if members:
+			frappe.cache.srem(self.key, *members)
+		return members
+
+	def members(self) -> set[str]:
+		return {
+			member.decode() if isinstance(member, bytes) else member
+			for member in frappe.cache.smembers(self.key)
+		}
+
+	def job_waiting(self) -> bool:
+		return bool(frappe.cache.get_value(self.waiting_key, expires=True))
+
+	def clear(self) -> None:
+		frappe.cache.delete_value([self.key, self.waiting_key])

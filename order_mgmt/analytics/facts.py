@@ -36,6 +36,7 @@ from frappe.utils import add_to_date, now_datetime
 from pypika.terms import Values
 
 from order_mgmt.analytics import delivery, review_kpis
+from order_mgmt.utils import WaitingSet
 
 FACT = "Order Analytics Fact"
 BATCH = 2000
@@ -87,10 +88,8 @@ COLUMNS = (
 	"not_as_described",
 )
 _PENDING = "order_analytics_pending"
-# Redis: the orders committed and not yet recomputed, and "a job is queued and has not started yet"
-QUEUED_ORDERS = "order_mgmt:analytics_fact_orders"
-JOB_WAITING = "order_mgmt:analytics_fact_job_waiting"
-JOB_WAITING_SECONDS = 600  # a lost job (worker killed, queue flushed) stops holding back new ones
+# the orders committed and not yet recomputed, waiting in Redis for one job
+WAITING = WaitingSet("order_mgmt:analytics_fact_orders", "order_mgmt.analytics.facts.refresh_marked")
 
 
 def on_document_change(doc, method=None) -> None:
@@ -177,28 +176,14 @@ def hand_over() -> None:
 
 
 def queue_for_refresh(names: list[str]) -> None:
-	"""Add the orders to the ones waiting for the job, and queue the job unless one is queued and has not
-	started (it will take them too). Never fails the request whose commit is already done."""
-	try:
-		frappe.cache.sadd(QUEUED_ORDERS, *names)
-		if not frappe.cache.get_value(JOB_WAITING, expires=True):
-			frappe.cache.set_value(JOB_WAITING, 1, expires_in_sec=JOB_WAITING_SECONDS)
-			frappe.enqueue("order_mgmt.analytics.facts.refresh_marked", queue="short")
-	except Exception:
-		frappe.log_error(title="Analytics facts not queued")
+	"""Once the commit is done: the orders wait for the job (utils.WaitingSet)."""
+	WAITING.add(names, "Analytics facts not queued")
 
 
 def refresh_marked() -> None:
-	"""The background job (and an hourly safety net): recompute the orders committed since the last run.
-	They are taken off the waiting set before anything is read, so an order committed meanwhile is
-	marked again and recomputed by the next job."""
-	frappe.cache.delete_value(JOB_WAITING)
-	names = sorted(
-		name.decode() if isinstance(name, bytes) else name for name in frappe.cache.smembers(QUEUED_ORDERS)
-	)
-	if not names:
-		return
-	frappe.cache.srem(QUEUED_ORDERS, *names)
+	"""The background job (and an hourly safety net): recompute the orders committed since the last run
+	(an order committed meanwhile waits for the next job)."""
+	names = WAITING.take()
 	for start in range(0, len(names), BATCH):
 		with _guarded():
 			refresh(names[start : start + BATCH])

@@ -17,7 +17,7 @@ from frappe.query_builder import Tuple
 from frappe.query_builder.functions import Sum
 from frappe.utils import cint, flt
 
-from order_mgmt.utils import acting_as
+from order_mgmt.utils import WaitingSet, acting_as
 
 
 def reservation_enabled() -> bool:
@@ -261,46 +261,31 @@ def create_reservations(sales_order, details: list[dict]) -> None:
 		sre.insert()
 
 
-BINS_TO_REFRESH = "order_mgmt:bins_to_refresh"
-BIN_JOB_WAITING = "order_mgmt:bin_refresh_job_waiting"
-BIN_JOB_WAITING_SECONDS = 600  # a lost job (worker killed, queue flushed) stops holding back new ones
+# the Bins committed and not yet recomputed, waiting in Redis for one job
+BINS_WAITING = WaitingSet(
+	"order_mgmt:bins_to_refresh", "order_mgmt.erpnext_bridge.stock_reservation.refresh_waiting_bins"
+)
 PAIR_SEPARATOR = "\x1f"
 
 
 def refresh_bins_after_commit(pairs: list[tuple[str, str]]) -> None:
 	"""ERPNext recomputes a Bin's reserved quantities from the submitting transaction's snapshot,
-	which concurrent submits can leave stale. Once this transaction commits, its Bins join the ones
-	waiting for a background job that recomputes them with ERPNext's own functions from fresh data:
-	one job for all the Bins committed until it starts (an import of 2,000 orders of the same items
-	recomputes each Bin a few times, not 2,000 times); a Bin committed while it runs waits for the next."""
+	which concurrent submits can leave stale. Once this transaction commits, its Bins wait for a
+	background job that recomputes them with ERPNext's own functions from fresh data: one job for all
+	the Bins committed until it starts (an import of 2,000 orders of the same items recomputes each Bin
+	a few times, not 2,000 times); a Bin committed while it runs waits for the next."""
 	pairs = sorted(set(pairs))
 	if pairs:
 		frappe.db.after_commit.add(lambda: queue_bins_for_refresh(pairs))
 
 
 def queue_bins_for_refresh(pairs: list[tuple[str, str]]) -> None:
-	"""Never fails the request whose commit is already done."""
-	try:
-		frappe.cache.sadd(BINS_TO_REFRESH, *(PAIR_SEPARATOR.join(pair) for pair in pairs))
-		if not frappe.cache.get_value(BIN_JOB_WAITING, expires=True):
-			frappe.cache.set_value(BIN_JOB_WAITING, 1, expires_in_sec=BIN_JOB_WAITING_SECONDS)
-			frappe.enqueue("order_mgmt.erpnext_bridge.stock_reservation.refresh_waiting_bins", queue="short")
-	except Exception:
-		frappe.log_error(title="Bin refresh not queued")
+	BINS_WAITING.add([PAIR_SEPARATOR.join(pair) for pair in pairs], "Bin refresh not queued")
 
 
 def refresh_waiting_bins() -> None:
-	"""The background job: the Bins are taken off the waiting set before anything is read, so a Bin
-	committed meanwhile is queued again and recomputed by the next job."""
-	frappe.cache.delete_value(BIN_JOB_WAITING)
-	members = [
-		member.decode() if isinstance(member, bytes) else member
-		for member in frappe.cache.smembers(BINS_TO_REFRESH)
-	]
-	if not members:
-		return
-	frappe.cache.srem(BINS_TO_REFRESH, *members)
-	refresh_bins(sorted(tuple(member.split(PAIR_SEPARATOR, 1)) for member in members))
+	"""The background job (and an hourly safety net)."""
+	refresh_bins([tuple(member.split(PAIR_SEPARATOR, 1)) for member in BINS_WAITING.take()])
 
 
 def refresh_bins(pairs: list[tuple[str, str]] | list[list[str]]) -> None:

@@ -220,9 +220,9 @@ class TestOrderAnalyticsFacts(FrappeTestCase):
 		facts.flush()
 		expected = frappe.db.get_value(facts.FACT, order.name, FIELDS, as_dict=True)
 		frappe.db.delete(facts.FACT, {"name": order.name})
-		frappe.cache.delete_value([facts.QUEUED_ORDERS, facts.JOB_WAITING])
-		self.addCleanup(frappe.cache.delete_value, [facts.QUEUED_ORDERS, facts.JOB_WAITING])
-		queued_before = frappe.cache.get_value(facts.JOB_WAITING, expires=True)
+		facts.WAITING.clear()
+		self.addCleanup(facts.WAITING.clear)
+		queued_before = facts.WAITING.job_waiting()
 
 		facts.mark([order.name])
 		callbacks = len(frappe.db.after_commit._functions)
@@ -233,15 +233,15 @@ class TestOrderAnalyticsFacts(FrappeTestCase):
 		frappe.db.after_commit.reset()  # this test commits nothing
 		self.assertIsNone(frappe.db.get_value(facts.FACT, order.name))
 		self.assertIsNone(frappe.local.order_analytics_pending)
-		self.assertIsNone(queued_before)
+		self.assertFalse(queued_before)
 		facts.queue_for_refresh([order.name])  # what the commit runs once done
-		self.assertEqual(frappe.cache.get_value(facts.JOB_WAITING, expires=True), 1)
-		self.assertEqual({n.decode() for n in frappe.cache.smembers(facts.QUEUED_ORDERS)}, {order.name})
+		self.assertTrue(facts.WAITING.job_waiting())
+		self.assertEqual(facts.WAITING.members(), {order.name})
 
 		facts.refresh_marked()  # the job
 		self.assertEqual(frappe.db.get_value(facts.FACT, order.name, FIELDS, as_dict=True), expected)
-		self.assertEqual(frappe.cache.smembers(facts.QUEUED_ORDERS), set())
-		self.assertIsNone(frappe.cache.get_value(facts.JOB_WAITING, expires=True))
+		self.assertEqual(facts.WAITING.members(), set())
+		self.assertFalse(facts.WAITING.job_waiting())
 
 	def test_the_hooks_mark_exactly_the_doctypes_the_facts_watch(self):
 		"""hooks.py lists the DocTypes whose changes mark orders; facts.WATCHED is what `on_document_change`

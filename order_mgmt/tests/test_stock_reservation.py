@@ -146,9 +146,9 @@ class TestStockReservation(FrappeTestCase):
 		from frappe.utils.background_jobs import get_queue
 
 		method = "order_mgmt.erpnext_bridge.stock_reservation.refresh_waiting_bins"
-		keys = [stock_reservation.BINS_TO_REFRESH, stock_reservation.BIN_JOB_WAITING]
-		frappe.cache.delete_value(keys)
-		self.addCleanup(frappe.cache.delete_value, keys)
+		waiting = stock_reservation.BINS_WAITING
+		waiting.clear()
+		self.addCleanup(waiting.clear)
 		first, second = make_item(stock_qty=10), make_item(stock_qty=10)
 		orders = [
 			make_order(make_customer(), [{"item_code": item, "qty": 2}], submit=True)
@@ -165,7 +165,7 @@ class TestStockReservation(FrappeTestCase):
 			stock_reservation.queue_bins_for_refresh([(order.items[0].item_code, warehouse())])
 		self.assertEqual(queued(), before + 1)
 		self.assertEqual(
-			{member.decode() for member in frappe.cache.smembers(stock_reservation.BINS_TO_REFRESH)},
+			waiting.members(),
 			{f"{item}\x1f{warehouse()}" for item in (first, second)},
 		)
 		# ERPNext's caches left stale (as a concurrent submit's snapshot can leave them)
@@ -179,8 +179,8 @@ class TestStockReservation(FrappeTestCase):
 				frappe.db.get_value("Bin", {"item_code": item}, ["reserved_qty", "reserved_stock"]),
 				(reserved, reserved),
 			)
-		self.assertEqual(frappe.cache.smembers(stock_reservation.BINS_TO_REFRESH), set())
-		self.assertIsNone(frappe.cache.get_value(stock_reservation.BIN_JOB_WAITING, expires=True))
+		self.assertEqual(waiting.members(), set())
+		self.assertFalse(waiting.job_waiting())
 		for job in get_queue("short").get_jobs():
 			if job.kwargs.get("method") == method:
 				job.delete()
