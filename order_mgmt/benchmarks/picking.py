@@ -25,7 +25,7 @@ from erpnext.selling.doctype.sales_order.sales_order import create_pick_list as 
 from erpnext.stock.doctype.stock_reservation_entry.stock_reservation_entry import (
 	cancel_stock_reservation_entries,
 )
-from frappe.utils import add_days, cint, nowdate
+from frappe.utils import cint
 
 from order_mgmt.benchmarks.intake import (
 	SETTINGS,
@@ -35,7 +35,7 @@ from order_mgmt.benchmarks.intake import (
 	settings_for_auto_approval,
 )
 from order_mgmt.fulfilment.picking import build_pick_list
-from order_mgmt.tests.utils import company, make_customer, make_item, order_doc, warehouse
+from order_mgmt.tests.utils import make_customer, make_item, make_sales_order, order_doc
 
 LINES = 3
 QTY = 2
@@ -48,30 +48,8 @@ SCENARIOS = {
 
 
 def _sales_order(customer: str, items: list[str], reserve: bool = False) -> str:
-	delivery_date = add_days(nowdate(), 5)
-	so = frappe.get_doc(
-		{
-			"doctype": "Sales Order",
-			"customer": customer,
-			"company": company(),
-			"transaction_date": nowdate(),
-			"delivery_date": delivery_date,
-			"reserve_stock": int(reserve),
-			"items": [
-				{
-					"item_code": item,
-					"qty": QTY,
-					"warehouse": warehouse(),
-					"delivery_date": delivery_date,
-					"reserve_stock": int(reserve),
-				}
-				for item in items
-			],
-		}
-	)
-	so.insert()
-	so.submit()  # with reserve_stock, ERPNext reserves the stock on submit
-	return so.name
+	# with reserve, ERPNext reserves the stock on submit
+	return make_sales_order(customer, dict.fromkeys(items, QTY), reserve=reserve)
 
 
 def _erpnext_pick(name: str, scenario: str) -> None:

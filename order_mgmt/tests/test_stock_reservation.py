@@ -2,7 +2,6 @@
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
-from frappe.utils import add_days, nowdate
 
 from order_mgmt.erpnext_bridge import stock_reservation
 from order_mgmt.erpnext_bridge.stock_reservation import reserved_qty_by_line
@@ -10,10 +9,10 @@ from order_mgmt.orders.cancellation import cancel_order
 from order_mgmt.tests.utils import (
 	acting_as,
 	clerk,
-	company,
 	make_customer,
 	make_item,
 	make_order,
+	make_sales_order,
 	run_concurrently,
 	warehouse,
 )
@@ -35,33 +34,6 @@ ENTRY_FIELDS = [
 	"company",
 	"stock_uom",
 ]
-
-
-def erpnext_reserved_sales_order(customer: str, item_code: str, qty: float) -> str:
-	"""A Sales Order ERPNext reserves itself on submit (its "Reserve Stock")."""
-	delivery = add_days(nowdate(), 5)
-	so = frappe.get_doc(
-		{
-			"doctype": "Sales Order",
-			"customer": customer,
-			"company": company(),
-			"transaction_date": nowdate(),
-			"delivery_date": delivery,
-			"reserve_stock": 1,
-			"items": [
-				{
-					"item_code": item_code,
-					"qty": qty,
-					"rate": 100,
-					"warehouse": warehouse(),
-					"delivery_date": delivery,
-					"reserve_stock": 1,
-				}
-			],
-		}
-	).insert()
-	so.submit()
-	return so.name
 
 
 def entry_of(sales_order: str) -> dict:
@@ -102,7 +74,7 @@ class TestStockReservation(FrappeTestCase):
 				order = make_order(customer, [{"item_code": ours, "qty": ordered}], submit=True)
 				self.assertTrue(order.sales_order)
 				with acting_as("Administrator"):
-					theirs = erpnext_reserved_sales_order(customer, erpnexts, ordered)
+					theirs = make_sales_order(customer, {erpnexts: ordered}, reserve=True, rate=100)
 				expected = {**entry_of(theirs), "item_code": ours}
 				self.assertEqual(entry_of(order.sales_order), expected)
 				self.assertEqual(expected["reserved_qty"], min(stock, ordered))

@@ -159,6 +159,38 @@ def make_first_invoice(customer: str) -> str:
 	return invoice.name
 
 
+def make_sales_order(
+	customer: str, lines: dict[str, float], reserve: bool = False, rate: float | None = None
+) -> str:
+	"""A submitted Sales Order entered in ERPNext directly (item -> qty, the default warehouse); `reserve`:
+	its *Reserve Stock*, so that ERPNext reserves the stock itself on submit."""
+	delivery_date = add_days(nowdate(), 5)
+	so = frappe.get_doc(
+		{
+			"doctype": "Sales Order",
+			"customer": customer,
+			"company": company(),
+			"transaction_date": nowdate(),
+			"delivery_date": delivery_date,
+			"reserve_stock": int(reserve),
+			"items": [
+				{
+					"item_code": item,
+					"qty": qty,
+					"warehouse": warehouse(),
+					"delivery_date": delivery_date,
+					"reserve_stock": int(reserve),
+					**({"rate": rate} if rate is not None else {}),
+				}
+				for item, qty in lines.items()
+			],
+		}
+	)
+	so.insert()
+	so.submit()
+	return so.name
+
+
 def order_doc(customer: str, lines: list[dict], **fields):
 	"""An unsaved Customer Order; lines are dicts of Customer Order Item fields."""
 	return frappe.get_doc(
